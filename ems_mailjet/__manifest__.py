@@ -1,0 +1,27 @@
+{
+    "name": "Mailjet Campaign Sync (ems)",
+    "summary": "Keep campaign participants in two-way sync with Mailjet contact lists",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/Email Marketing",
+    "author": "ems_mailjet developers",
+    "website": "https://github.com/ems/ems_mailjet",
+    "license": "LGPL-3",
+    "depends": ["base", "mail", "contacts", "hr", "utm"],
+    "external_dependencies": {"python": ["mailjet_rest"]},
+    "data": [
+        "security/ems_mailjet_security.xml",
+        "security/ir.model.access.csv",
+        "views/ems_interface_views.xml",
+        "views/ems_campaign_participant_views.xml",
+        "views/utm_campaign_views.xml",
+        "views/res_partner_views.xml",
+        "views/hr_employee_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/ems_mailjet_menus.xml",
+    ],
+    "demo": [
+        "demo/ems_mailjet_demo.xml",
+    ],
+    "application": True,
+    "development_status": "Alpha",
+}

@@ -1,0 +1,5 @@
+from . import ems_interface
+from . import utm_campaign
+from . import ems_campaign_participant
+from . import res_partner
+from . import hr_employee

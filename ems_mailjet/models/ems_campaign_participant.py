@@ -1,0 +1,200 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..services.emails import InvalidEmail, normalize_email, validate_email
+
+
+class EmsCampaignParticipant(models.Model):
+    """Someone on a campaign's list: a partner, an employee or a bare e-mail address."""
+
+    _name = "ems.campaign.participant"
+    _description = "Campaign participant"
+    _inherit = ["mail.thread"]
+    _order = "campaign_id, name, email_normalized, id"
+    _rec_name = "name"
+
+    campaign_id = fields.Many2one(
+        "utm.campaign", string="Campaign", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        related="campaign_id.company_id", store=True, index=True, string="Company"
+    )
+    partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null")
+    employee_id = fields.Many2one("hr.employee", string="Employee", index="btree_not_null")
+    email = fields.Char(
+        string="E-mail",
+        required=True,
+        compute="_compute_from_match",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    email_normalized = fields.Char(
+        string="Normalised e-mail",
+        compute="_compute_email_normalized",
+        store=True,
+        index=True,
+        precompute=True,
+    )
+    name = fields.Char(
+        compute="_compute_from_match", store=True, readonly=False, precompute=True
+    )
+    number = fields.Char(
+        compute="_compute_number",
+        store=True,
+        compute_sudo=True,
+        help="The matched record's number: the contact's reference or the employee's "
+        "badge ID, else its database ID. Empty for a bare e-mail address.",
+    )
+    state = fields.Selection(
+        selection=[("accepted", "Accepted"), ("declined", "Declined")],
+        default="accepted",
+        required=True,
+        tracking=True,
+        index=True,
+    )
+    declined_at = fields.Datetime(string="Declined on", copy=False, tracking=True)
+    source = fields.Selection(
+        selection=[("erp", "ERP"), ("mailjet", "Mailjet")],
+        default="erp",
+        required=True,
+        readonly=True,
+    )
+    mailjet_contact_id = fields.Char(string="Mailjet contact ID", readonly=True, copy=False)
+    mailjet_excluded = fields.Boolean(
+        string="Excluded in Mailjet",
+        readonly=True,
+        copy=False,
+        help="Mailjet excludes this address from all marketing campaigns.",
+    )
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        (
+            "email_campaign_uniq",
+            "UNIQUE(campaign_id, email_normalized)",
+            "This e-mail address is already a participant of the campaign "
+            "(perhaps archived).",
+        ),
+    ]
+
+    @api.depends("partner_id", "employee_id")
+    def _compute_from_match(self):
+        for participant in self:
+            employee = participant.employee_id.sudo()
+            partner = participant.partner_id
+            if employee:
+                email = employee.work_email or employee.private_email
+                participant.email = email or participant.email
+                participant.name = employee.name
+            elif partner:
+                participant.email = partner.email or participant.email
+                participant.name = partner.name
+
+    @api.depends("email")
+    def _compute_email_normalized(self):
+        for participant in self:
+            participant.email_normalized = normalize_email(participant.email or "")
+
+    @api.depends("partner_id.ref", "employee_id.barcode")
+    def _compute_number(self):
+        for participant in self:
+            if participant.employee_id:
+                employee = participant.employee_id
+                participant.number = employee.barcode or str(employee.id)
+            elif participant.partner_id:
+                partner = participant.partner_id
+                participant.number = partner.ref or str(partner.id)
+            else:
+                participant.number = False
+
+    @api.constrains("email")
+    def _check_email(self):
+        for participant in self:
+            try:
+                validate_email(participant.email or "")
+            except InvalidEmail as error:
+                raise ValidationError(self._invalid_email_message(error)) from None
+
+    def _invalid_email_message(self, error):
+        """The engine's message (``InvalidEmail``) in the user's language."""
+        env = self.env
+        translated = {
+            "The e-mail address is empty.": env._("The e-mail address is empty."),
+            "The e-mail address %(email)s must not contain spaces.": env._(
+                "The e-mail address %(email)s must not contain spaces."
+            ),
+            "The e-mail address %(email)s has no '@'.": env._(
+                "The e-mail address %(email)s has no '@'."
+            ),
+            "The e-mail address %(email)s contains more than one '@'.": env._(
+                "The e-mail address %(email)s contains more than one '@'."
+            ),
+            "The e-mail address %(email)s has nothing before the '@'.": env._(
+                "The e-mail address %(email)s has nothing before the '@'."
+            ),
+            "The e-mail address %(email)s has nothing after the '@'.": env._(
+                "The e-mail address %(email)s has nothing after the '@'."
+            ),
+            "The part %(where)s the '@' of %(email)s must not start or end with a dot "
+            "or contain two dots in a row.": env._(
+                "The part %(where)s the '@' of %(email)s must not start or end with a dot "
+                "or contain two dots in a row."
+            ),
+            "The domain of %(email)s has no dot; a domain looks like example.com.": env._(
+                "The domain of %(email)s has no dot; a domain looks like example.com."
+            ),
+            "The domain of %(email)s is not a valid domain name.": env._(
+                "The domain of %(email)s is not a valid domain name."
+            ),
+            "The e-mail address %(email)s is longer than %(max)s characters.": env._(
+                "The e-mail address %(email)s is longer than %(max)s characters."
+            ),
+            "The part before the '@' of %(email)s is longer than %(max)s characters.": env._(
+                "The part before the '@' of %(email)s is longer than %(max)s characters."
+            ),
+            "The part before the '@' of %(email)s contains characters that are not allowed.": (
+                env._(
+                    "The part before the '@' of %(email)s contains characters that are not "
+                    "allowed."
+                )
+            ),
+            "The domain of %(email)s contains characters that are not allowed.": env._(
+                "The domain of %(email)s contains characters that are not allowed."
+            ),
+        }
+        params = dict(error.params)
+        if "where" in params:
+            params["where"] = env._("before") if params["where"] == "before" else env._("after")
+        template = translated.get(error.template)
+        return template % params if template else str(error)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            if vals.get("state") == "declined" and not vals.get("declined_at"):
+                vals["declined_at"] = now
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("state") == "declined" and "declined_at" not in vals:
+            to_stamp = self.filtered(lambda p: p.state != "declined")
+            if to_stamp and to_stamp != self:
+                super(EmsCampaignParticipant, to_stamp).write(
+                    dict(vals, declined_at=fields.Datetime.now())
+                )
+                return super(EmsCampaignParticipant, self - to_stamp).write(vals)
+            if to_stamp:
+                vals = dict(vals, declined_at=fields.Datetime.now())
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_declined(self):
+        if any(participant.state == "declined" for participant in self):
+            raise UserError(
+                self.env._(
+                    "A declined participant cannot be deleted: the unsubscribe is a legal "
+                    "record. Archive the participant instead."
+                )
+            )

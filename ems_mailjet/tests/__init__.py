@@ -1,0 +1,5 @@
+from . import test_participant
+from . import test_campaign
+from . import test_security
+from . import test_views
+from . import test_i18n
