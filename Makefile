@@ -1,0 +1,14 @@
+# ems_mailjet — the two commands of the README, plus the benchmark.
+PYTHON ?= python3
+export ODOO_PYTHON ?= $(PYTHON)
+
+.PHONY: test run lint bench
+test:            ## lint, tests without Odoo, and (with Odoo 18) the Odoo tests on a fresh database
+	$(PYTHON) scripts/run_tests.py
+
+run:             ## Odoo 18 on http://localhost:8069 with ems_mailjet and demo data
+	$(PYTHON) scripts/run_demo.py
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory ems_mailjet
