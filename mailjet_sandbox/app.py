@@ -98,6 +98,7 @@ class App:
         self.defaults = {"job_polls": job_polls, "latency_ms": latency_ms,
                          "strict_properties": strict_properties}
         self.persister: Any = None
+        self.epoch = 0  # bumped by reset: calls in flight across a reset are discarded
         self._reset_runtime()
 
     def _reset_runtime(self) -> None:
@@ -234,6 +235,7 @@ class App:
         """Empty state, faults, call log; credentials valid again; config back to CLI values."""
         self.store.clear()
         self._reset_runtime()
+        self.epoch += 1
         return {"ok": True}
 
     def c_post_signup(self, data: dict, _q: dict) -> dict:

@@ -85,12 +85,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
         app = self.server.app
+        epoch = app.epoch
         if app.latency_ms:
             time.sleep(app.latency_ms / 1000.0)
-        fault = app.take_request_fault(method, path)
+        fault = app.take_request_fault(method, path) if epoch == app.epoch else None
         kind = fault["kind"] if fault else None
         if kind == "delay":
             time.sleep(fault["seconds"])
+        if epoch != app.epoch:  # a reset happened while this call slept: forget it
+            self._drop()
+            return
         ignored: list[str] = []
         if kind == "status":
             resp = status_response(fault["status"])
