@@ -1,0 +1,49 @@
+"""The Mailjet sync engine, in plain Python (no ``odoo`` import anywhere in it).
+
+* ``emails``    normalise and validate addresses
+* ``matching``  incoming address → employee / partner (R11, R12)
+* ``records``   the value objects (participant snapshot, Mailjet recipient, plan, …)
+* ``reconcile`` the rules: a pure function from both sides to a plan (R7, R8, D4)
+* ``gateway``   every Mailjet call, through mailjet-rest, with retries (D2, D3, D8)
+* ``sync``      the orchestrator of one list (pull → reconcile → apply → push)
+* ``memory``    in-memory stand-ins for both sides, for tests
+"""
+
+from .emails import InvalidEmail, extract_email, is_valid_email, normalize_email, validate_email
+from .errors import (
+    MailjetAuthFailed,
+    MailjetError,
+    MailjetJobFailed,
+    MailjetNotFound,
+    MailjetRequestRejected,
+    MailjetUnavailable,
+)
+from .gateway import (
+    CampaignStatistics,
+    ContactRow,
+    EnsuredList,
+    JobPolling,
+    ListCounters,
+    ListRecipientRow,
+    MailjetGateway,
+    MailjetList,
+    PushResult,
+    RetryPolicy,
+)
+from .matching import EmployeeRecord, MatchIndex, MatchResult, PartnerRecord
+from .records import (
+    ACCEPTED,
+    DECLINED,
+    Checkpoint,
+    ContactError,
+    Decline,
+    MailjetView,
+    NewParticipant,
+    Participant,
+    Plan,
+    PushContact,
+    Recipient,
+    Signup,
+)
+from .reconcile import reconcile
+from .sync import CampaignSync, MailjetPort, ParticipantStore, RunReport, pull, sync_list, sync_many

@@ -1,0 +1,164 @@
+"""E-mail normalisation and validation, shared by the engine and the Odoo models.
+
+``normalize_email`` makes two spellings of the same address compare equal: it trims,
+lowercases, and writes an internationalised domain (``bücher.de``) in its ASCII form
+(``xn--bcher-kva.de``), which is what Mailjet stores.
+
+``validate_email`` rejects what Mailjet would reject, with a plain-English message per
+problem. The message is built from a fixed template (``InvalidEmail.template``) and named
+parameters (``InvalidEmail.params``) so that the Odoo side can translate the template and
+fill the parameters in itself.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+
+__all__ = [
+    "InvalidEmail",
+    "extract_email",
+    "is_valid_email",
+    "normalize_email",
+    "validate_email",
+]
+
+MAX_EMAIL_LENGTH = 254
+MAX_LOCAL_LENGTH = 64
+
+# Characters allowed in an unquoted local part (RFC 5322 "atext" plus the dot).
+_LOCAL_ALLOWED = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+$")
+# One label of an ASCII (already punycoded) domain name.
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?$")
+
+
+def _ascii_domain(domain: str) -> str:
+    """The domain in lowercase ASCII; IDN labels become punycode (``xn--…``).
+
+    Raises ``UnicodeError`` when the domain cannot be encoded (empty or over-long labels).
+    """
+    domain = domain.lower()
+    if domain.isascii():
+        return domain
+    return domain.encode("idna").decode("ascii").lower()
+
+
+def normalize_email(value: str | None) -> str:
+    """Trim, lowercase and convert an IDN domain to ASCII. Never raises.
+
+    >>> normalize_email("  Anna.Muster@Bücher.DE ")
+    'anna.muster@xn--bcher-kva.de'
+
+    Something that is not an address comes back trimmed and lowercased; use
+    ``validate_email`` to reject it.
+    """
+    text = (value or "").strip()
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text.lower()
+    try:
+        domain = _ascii_domain(domain)
+    except UnicodeError:
+        domain = domain.lower()
+    return f"{local.lower()}@{domain}"
+
+
+def extract_email(value: str | None) -> str:
+    """The normalised address inside a display form such as ``"Anna <anna@x.de>"``.
+
+    Odoo's e-mail fields sometimes hold a display form; plain addresses pass through.
+    """
+    text = (value or "").strip()
+    if "<" in text and ">" in text:
+        _name, address = parseaddr(text)
+        if address:
+            text = address
+    return normalize_email(text)
+
+
+class InvalidEmail(ValueError):
+    """An e-mail address Mailjet would not accept.
+
+    ``str(exc)`` is the English sentence; ``template`` and ``params`` let a caller
+    translate it (``_(exc.template) % exc.params``).
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template % params)
+
+
+def validate_email(value: str | None) -> str:
+    """Return the normalised address, or raise ``InvalidEmail`` (a ``ValueError``).
+
+    Checks, in this order: empty, whitespace inside, no '@', more than one '@', empty part
+    before or after the '@', dots at the start or end or two in a row, domain without a
+    dot, domain not encodable, total length over 254, part before the '@' over 64,
+    characters not allowed.
+    """
+    raw = (value or "").strip()
+    if not raw:
+        raise InvalidEmail("The e-mail address is empty.")
+    if any(ch.isspace() for ch in raw):
+        raise InvalidEmail("The e-mail address %(email)s must not contain spaces.", email=raw)
+    ats = raw.count("@")
+    if ats == 0:
+        raise InvalidEmail("The e-mail address %(email)s has no '@'.", email=raw)
+    if ats > 1:
+        raise InvalidEmail("The e-mail address %(email)s contains more than one '@'.", email=raw)
+    local, _at, domain = raw.partition("@")
+    if not local:
+        raise InvalidEmail("The e-mail address %(email)s has nothing before the '@'.", email=raw)
+    if not domain:
+        raise InvalidEmail("The e-mail address %(email)s has nothing after the '@'.", email=raw)
+    for part, where in ((local, "before"), (domain, "after")):
+        if part.startswith(".") or part.endswith(".") or ".." in part:
+            raise InvalidEmail(
+                "The part %(where)s the '@' of %(email)s must not start or end with a dot "
+                "or contain two dots in a row.",
+                where=where,
+                email=raw,
+            )
+    if "." not in domain:
+        raise InvalidEmail(
+            "The domain of %(email)s has no dot; a domain looks like example.com.", email=raw
+        )
+    try:
+        ascii_domain = _ascii_domain(domain)
+    except UnicodeError:
+        raise InvalidEmail(
+            "The domain of %(email)s is not a valid domain name.", email=raw
+        ) from None
+    address = f"{local.lower()}@{ascii_domain}"
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise InvalidEmail(
+            "The e-mail address %(email)s is longer than %(max)s characters.",
+            email=raw,
+            max=MAX_EMAIL_LENGTH,
+        )
+    if len(local) > MAX_LOCAL_LENGTH:
+        raise InvalidEmail(
+            "The part before the '@' of %(email)s is longer than %(max)s characters.",
+            email=raw,
+            max=MAX_LOCAL_LENGTH,
+        )
+    if not _LOCAL_ALLOWED.match(local):
+        raise InvalidEmail(
+            "The part before the '@' of %(email)s contains characters that are not allowed.",
+            email=raw,
+        )
+    if not all(_DOMAIN_LABEL.match(label) for label in ascii_domain.split(".")):
+        raise InvalidEmail(
+            "The domain of %(email)s contains characters that are not allowed.", email=raw
+        )
+    return address
+
+
+def is_valid_email(value: str | None) -> bool:
+    """True when ``validate_email`` accepts the address."""
+    try:
+        validate_email(value)
+    except InvalidEmail:
+        return False
+    return True

@@ -1,0 +1,259 @@
+"""Plain value objects passed between the ERP side, the engine and Mailjet.
+
+No behaviour lives here; the rules are in ``reconcile.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+__all__ = [
+    "ACCEPTED",
+    "DECLINED",
+    "Checkpoint",
+    "ContactError",
+    "Decline",
+    "MailjetView",
+    "NewParticipant",
+    "Participant",
+    "Plan",
+    "PushContact",
+    "Recipient",
+    "Signup",
+    "parse_timestamp",
+]
+
+ACCEPTED = "accepted"
+DECLINED = "declined"
+State = Literal["accepted", "declined"]
+Key = Hashable
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One participant of a campaign as the ERP has it (a snapshot, read-only).
+
+    ``synced_state`` is the state Mailjet last confirmed for this participant: ``None``
+    (never confirmed), ``"accepted"`` (subscribed there) or ``"declined"`` (unsubscribed
+    there). A participant whose ``state`` equals its ``synced_state`` needs no push.
+    """
+
+    key: Key
+    email: str
+    name: str = ""
+    state: State = ACCEPTED
+    declined_at: datetime | None = None
+    synced_state: State | None = None
+    mailjet_contact_id: int | None = None
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One member of a Mailjet contact list (listrecipient joined with its contact)."""
+
+    email: str
+    contact_id: int | None = None
+    unsubscribed: bool = False
+    unsubscribed_at: datetime | None = None
+    subscribed_at: datetime | None = None
+    excluded: bool | None = None  # None: not read in this run
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Signup:
+    """A widget / subscription-form signup (``contactslistsignup`` row)."""
+
+    email: str
+    contact_id: int | None = None
+    signup_at: datetime | None = None
+    raw_signup_at: Any = None  # as Mailjet sent it; handed back as ``MinSignupAt``
+    id: int | None = None  # the contactslistsignup row id
+
+
+@dataclass(frozen=True)
+class MailjetView:
+    """What a pull learned about one Mailjet list.
+
+    Mailjet is read only as far as needed, so the view says how complete it is:
+
+    * ``complete``: ``recipients`` holds every member of the list; an address not in it
+      is not on the list.
+    * ``unsubscribed_complete``: ``recipients`` holds at least every *unsubscribed*
+      member; an address not in it is not unsubscribed there.
+    * ``excluded_emails``: the complete set of list members excluded from marketing
+      (``IsExcludedFromCampaigns``), or ``None`` when exclusions were not read.
+    * ``signups``: widget signups, those not newer than the checkpoint are ignored.
+
+    Anything the view does not say is taken from the participants' ``synced_state``.
+    """
+
+    recipients: tuple[Recipient, ...] = ()
+    signups: tuple[Signup, ...] = ()
+    complete: bool = False
+    unsubscribed_complete: bool = False
+    excluded_emails: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.complete and self.excluded_emails is None:
+            flagged = [r for r in self.recipients if r.excluded is not None]
+            if len(flagged) == len(self.recipients):
+                object.__setattr__(
+                    self, "excluded_emails", frozenset(r.email for r in flagged if r.excluded)
+                )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where the previous run stopped reading Mailjet's signups (stored by the ERP).
+
+    ``signups_after`` is the newest ``SignupAt`` handled; ``seen_ids`` the signup rows
+    handled at exactly that second (Mailjet timestamps have one-second resolution, so a
+    later signup in the same second must still count as new).
+    """
+
+    signups_after: datetime | None = None
+    raw_signups_after: Any = None  # the SignupAt value to send back as MinSignupAt
+    seen_ids: frozenset[int] = frozenset()
+
+    def is_new(self, signup: Signup) -> bool:
+        if self.signups_after is None or signup.signup_at is None:
+            return True
+        if signup.signup_at != self.signups_after:
+            return signup.signup_at > self.signups_after
+        return signup.id is None or signup.id not in self.seen_ids
+
+    def after_signups(self, signups: Iterable[Signup]) -> Checkpoint:
+        """This checkpoint moved past the given signups."""
+        latest, raw, seen = self.signups_after, self.raw_signups_after, set(self.seen_ids)
+        for signup in signups:
+            if signup.signup_at is None:
+                continue
+            if latest is None or signup.signup_at > latest:
+                latest, raw, seen = signup.signup_at, signup.raw_signup_at, set()
+            if signup.signup_at == latest and signup.id is not None:
+                seen.add(signup.id)
+        return Checkpoint(latest, raw, frozenset(seen))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, for the ERP to store."""
+        return {
+            "signups_after": self.signups_after.isoformat() if self.signups_after else None,
+            "raw_signups_after": self.raw_signups_after,
+            "seen_ids": sorted(self.seen_ids),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Checkpoint | None:
+        if not data:
+            return None
+        return cls(
+            signups_after=parse_timestamp(data.get("signups_after")),
+            raw_signups_after=data.get("raw_signups_after"),
+            seen_ids=frozenset(int(i) for i in data.get("seen_ids") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class PushContact:
+    """One contact to send to Mailjet, and the participants it stands for."""
+
+    email: str
+    name: str = ""
+    keys: tuple[Key, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decline:
+    key: Key
+    when: datetime | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NewParticipant:
+    """A contact found in Mailjet that the ERP campaign does not have yet."""
+
+    email: str
+    name: str = ""
+    state: State = ACCEPTED
+    contact_id: int | None = None
+    subscribed_at: datetime | None = None
+    declined_at: datetime | None = None
+    excluded: bool = False
+    # Filled in by the orchestrator from the match index (R11):
+    match_kind: str | None = None
+    match_id: int | None = None
+    match_ref: str | None = None
+    ambiguous: bool = False
+    candidate_count: int = 0
+
+    @property
+    def synced_state(self) -> State:
+        return self.state
+
+
+@dataclass(frozen=True)
+class ContactError:
+    email: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """What one sync will change. Applying it twice changes nothing more than once."""
+
+    to_add: list[PushContact] = field(default_factory=list)  # Mailjet: addnoforce
+    to_unsubscribe: list[PushContact] = field(default_factory=list)  # Mailjet: unsub
+    to_decline: list[Decline] = field(default_factory=list)  # ERP: decline
+    new_participants: list[NewParticipant] = field(default_factory=list)  # ERP: create
+    mark_synced: dict[Key, State] = field(default_factory=dict)  # ERP: no push needed
+    contact_ids: dict[Key, int] = field(default_factory=dict)  # ERP: learn Mailjet ids
+    exclusions: dict[Key, bool] = field(default_factory=dict)  # ERP: excluded flag
+    invalid: list[ContactError] = field(default_factory=list)  # never pushed
+    notes: list[str] = field(default_factory=list)
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def erp_changes(self) -> int:
+        return (
+            len(self.to_decline)
+            + len(self.new_participants)
+            + len(self.mark_synced)
+            + len(self.contact_ids)
+            + len(self.exclusions)
+        )
+
+    @property
+    def mailjet_changes(self) -> int:
+        return len(self.to_add) + len(self.to_unsubscribe)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.erp_changes or self.mailjet_changes)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Mailjet timestamps (RFC 3339 text, Unix seconds, or ``""``) as aware datetimes."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    text = str(value).strip()
+    if not text:
+        return None
+    if text.lstrip("-").replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -1,0 +1,106 @@
+"""E-mail normalisation and validation (services/emails.py)."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ems_mailjet.services.emails import (
+    InvalidEmail,
+    extract_email,
+    is_valid_email,
+    normalize_email,
+    validate_email,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Anna.Muster@Example.COM ", "anna.muster@example.com"),
+        ("anna@bücher.de", "anna@xn--bcher-kva.de"),
+        ("ANNA@BÜCHER.DE", "anna@xn--bcher-kva.de"),
+        ("info@münchen.example", "info@xn--mnchen-3ya.example"),
+        ("already@xn--bcher-kva.de", "already@xn--bcher-kva.de"),
+        ("", ""),
+        (None, ""),
+        ("no-at-sign ", "no-at-sign"),
+    ],
+)
+def test_R11_normalize_email(raw, expected):
+    assert normalize_email(raw) == expected
+
+
+def test_normalize_never_raises_on_broken_domain():
+    assert normalize_email("a@" + "x" * 70 + ".de") == "a@" + "x" * 70 + ".de"
+    assert normalize_email("a@ä..de") == "a@ä..de"
+
+
+def test_extract_email_from_display_form():
+    assert extract_email('"Muster, Anna" <Anna@Example.com>') == "anna@example.com"
+    assert extract_email("anna@example.com") == "anna@example.com"
+
+
+def test_validate_returns_normalised_address():
+    assert validate_email("  Anna@Bücher.DE ") == "anna@xn--bcher-kva.de"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        (None, "is empty"),
+        ("anna muster@example.com", "must not contain spaces"),
+        ("anna@exa mple.com", "must not contain spaces"),
+        ("anna\t@example.com", "must not contain spaces"),
+        ("anna.example.com", "has no '@'"),
+        ("anna@muster@example.com", "more than one '@'"),
+        ("@example.com", "nothing before the '@'"),
+        ("anna@", "nothing after the '@'"),
+        ("anna@localhost", "has no dot"),
+        ("anna@example.com.", "must not start or end with a dot"),
+        ("anna@.example.com", "must not start or end with a dot"),
+        ("anna@example..com", "two dots in a row"),
+        (".anna@example.com", "must not start or end with a dot"),
+        ("anna.@example.com", "must not start or end with a dot"),
+        ("an..na@example.com", "two dots in a row"),
+        ("a" * 65 + "@example.com", "longer than 64 characters"),
+        ("a@" + ("b" * 60 + ".") * 5 + "com", "longer than 254 characters"),
+        ("an,na@example.com", "characters that are not allowed"),
+        ("anna@exa_mple.com", "characters that are not allowed"),
+        ("anna@-example.com", "characters that are not allowed"),
+    ],
+)
+def test_validate_rejects_with_readable_message(raw, fragment):
+    with pytest.raises(ValueError) as info:
+        validate_email(raw)
+    message = str(info.value)
+    assert fragment in message
+    assert message[0].isupper() and message.endswith(".")
+    assert not is_valid_email(raw)
+
+
+def test_invalid_email_can_be_translated():
+    with pytest.raises(InvalidEmail) as info:
+        validate_email("anna.example.com")
+    exc = info.value
+    assert exc.template == "The e-mail address %(email)s has no '@'."
+    assert exc.params == {"email": "anna.example.com"}
+    assert exc.template % exc.params == str(exc)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["anna@example.com", "a.b+tag@sub.example.co.uk", "o'brien@example.ie", "x@bücher.de"],
+)
+def test_validate_accepts_ordinary_addresses(raw):
+    assert is_valid_email(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_normalize_is_idempotent_and_total(text):
+    once = normalize_email(text)
+    assert normalize_email(once) == once
+    if is_valid_email(text):
+        assert validate_email(text) == once
