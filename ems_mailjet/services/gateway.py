@@ -1,0 +1,704 @@
+"""The gateway: every call the engine makes to Mailjet, through the official client (D2).
+
+* Every call has a timeout (``timeout=(connect, read)``, default 5 s / 60 s).
+* 429, 5xx, timeouts and dropped connections are retried with exponential backoff and
+  jitter, a bounded number of times (``RetryPolicy``, implemented with tenacity); then
+  ``MailjetUnavailable`` is raised. 400, 401, 403 and 404 are never retried.
+* A rejected key or secret becomes one ``MailjetAuthFailed``. The secret is handed to the
+  client once and never kept, logged or shown (D8).
+* Bulk pushes use ``contactslist/{id}/managemanycontacts`` with ``addnoforce`` (accepted)
+  or ``unsub`` (declined) only, in chunks (default 5,000), and every job is polled to its
+  final state; per-contact errors are read from the job's error file and reported, the
+  rest of the contacts go on (D3). ``addforce`` is used in exactly one place,
+  ``resubscribe_with_consent`` (D5); ``remove`` is never used.
+* Lists are read with ``Limit=1000`` pages; counts with ``countOnly=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+from mailjet_rest import (
+    ApiError,
+    ApiRateLimitError,
+    Client,
+    DoesNotExistError,
+    MailjetApiError,
+    MailjetAuthError,
+    MailjetNetworkError,
+)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_random,
+)
+
+from .errors import (
+    MailjetAuthFailed,
+    MailjetNotFound,
+    MailjetRequestRejected,
+    MailjetUnavailable,
+)
+from .records import ContactError, PushContact, Signup, parse_timestamp
+
+__all__ = [
+    "ADD",
+    "UNSUB",
+    "CampaignStatistics",
+    "ContactRow",
+    "EnsuredList",
+    "ListCounters",
+    "ListRecipientRow",
+    "MailjetGateway",
+    "MailjetList",
+    "PushResult",
+    "RetryPolicy",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.mailjet.com/"
+PAGE_SIZE = 1000  # Mailjet's maximum Limit
+DEFAULT_CHUNK_SIZE = 5000
+ADD = "addnoforce"
+UNSUB = "unsub"
+_BULK_ACTIONS = (ADD, UNSUB)  # the only actions a bulk push may use (D4)
+_FINAL_JOB_STATES = {"completed", "error", "abort"}
+_JOB_ERROR_STATES = {"error", "abort"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter for transient failures."""
+
+    attempts: int = 5  # total tries per call, the first one included
+    initial_wait: float = 0.5  # seconds before the first retry; doubles each time
+    max_wait: float = 8.0  # ceiling of one wait
+    jitter: float = 0.5  # up to this many seconds added at random to each wait
+
+
+@dataclass(frozen=True)
+class JobPolling:
+    """How a bulk job is polled to its final state."""
+
+    initial_wait: float = 0.5
+    max_wait: float = 5.0
+    max_polls: int = 120
+    timeout: float = 900.0  # seconds; after this the job counts as unfinished
+
+
+@dataclass(frozen=True)
+class MailjetList:
+    id: int
+    name: str
+    address: str = ""
+    subscriber_count: int = 0
+
+
+@dataclass(frozen=True)
+class EnsuredList:
+    """The Mailjet list of one campaign after ``ensure_lists``."""
+
+    ref: Any
+    list_id: int | None
+    name: str
+    created: bool = False  # new and therefore empty
+    renamed: bool = False
+    adopted: bool = False  # found by name (the stored id was empty or stale)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ListRecipientRow:
+    contact_id: int
+    unsubscribed: bool
+    subscribed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    email: str
+    name: str = ""
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
+class ListCounters:
+    """R5: how many contacts a list has, by subscription state."""
+
+    total: int
+    subscribed: int
+    unsubscribed: int
+    excluded: int
+
+
+@dataclass(frozen=True)
+class CampaignStatistics:
+    """R14/D6: one sent Mailjet campaign of a list, with its lifetime counters."""
+
+    campaign_id: int
+    subject: str
+    sent_at: datetime | None
+    counters: dict[str, int]
+
+
+@dataclass
+class PushResult:
+    """The outcome of one bulk push (one action, all its chunks)."""
+
+    action: str
+    submitted: int = 0
+    succeeded: list[PushContact] = field(default_factory=list)
+    failed: list[ContactError] = field(default_factory=list)
+    job_errors: list[str] = field(default_factory=list)
+    job_ids: list[int] = field(default_factory=list)
+
+
+class MailjetGateway:
+    """Mailjet for the engine. One instance per interface and run; not thread-safe."""
+
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        *,
+        api_url: str | None = None,
+        timeout: float | tuple[float, float] = (5.0, 60.0),
+        retry: RetryPolicy | None = None,
+        polling: JobPolling | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not (api_key or "").strip() or not (api_secret or "").strip():
+            raise MailjetAuthFailed(401)
+        self._client = Client(
+            auth=(api_key.strip(), api_secret.strip()),
+            api_url=api_url or DEFAULT_API_URL,
+            timeout=timeout,
+        )
+        self._key_hint = _mask(api_key.strip())
+        self.api_url = self._client.config.api_url
+        self.retry = retry or RetryPolicy()
+        self.polling = polling or JobPolling()
+        self.chunk_size = max(1, int(chunk_size))
+        self._sleep = sleep
+        self.calls = 0  # HTTP requests sent, retries included
+
+    def __repr__(self) -> str:
+        return f"<MailjetGateway url={self.api_url!r} key={self._key_hint!r}>"
+
+    __str__ = __repr__
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> MailjetGateway:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ lists
+    def check_credentials(self) -> None:
+        """One cheap call; raises ``MailjetAuthFailed`` when the key or secret is wrong."""
+        self._get("contactslist", "the contact lists", filters={"countOnly": 1})
+
+    def lists(self) -> list[MailjetList]:
+        """Every contact list of the account (pages of 1,000)."""
+        return [
+            MailjetList(
+                id=int(row["ID"]),
+                name=row.get("Name", ""),
+                address=row.get("Address", ""),
+                subscriber_count=int(row.get("SubscriberCount") or 0),
+            )
+            for row in self._pages("contactslist", "the contact lists")
+            if not row.get("IsDeleted")
+        ]
+
+    def create_list(self, name: str) -> MailjetList:
+        row = self._first(
+            self._post("contactslist", f"creating the list {name!r}", data={"Name": name})
+        )
+        return MailjetList(id=int(row["ID"]), name=row.get("Name", name))
+
+    def rename_list(self, list_id: int, name: str) -> None:
+        self._call(
+            f"renaming list {list_id} to {name!r}",
+            lambda: self._client.contactslist.update(id=list_id, data={"Name": name}),
+        )
+
+    def ensure_lists(
+        self, wanted: Iterable[tuple[Any, str, int | None]]
+    ) -> dict[Any, EnsuredList]:
+        """Make sure each campaign has its list, named as in the ERP (R4).
+
+        ``wanted`` holds ``(ref, name, stored list id or None)``. Costs one paged read of
+        all lists plus one call per list created or renamed. A list is found by its stored
+        id, else by its name; otherwise it is created. Problems are reported per campaign
+        (``EnsuredList.error``), they do not stop the others.
+        """
+        existing = self.lists()
+        by_id = {lst.id: lst for lst in existing}
+        by_name = {lst.name.strip().casefold(): lst for lst in existing}
+        taken: dict[str, Any] = {}
+        result: dict[Any, EnsuredList] = {}
+        for ref, name, list_id in wanted:
+            name = (name or "").strip()
+            folded = name.casefold()
+            if not name:
+                result[ref] = EnsuredList(ref, list_id, name, error="The campaign has no name.")
+                continue
+            if folded in taken:
+                result[ref] = EnsuredList(
+                    ref, None, name,
+                    error=f"Another campaign already uses the list name {name!r}.",
+                )
+                continue
+            taken[folded] = ref
+            try:
+                result[ref] = self._ensure_one(ref, name, list_id, by_id, by_name)
+            except (MailjetRequestRejected, MailjetNotFound) as exc:
+                result[ref] = EnsuredList(ref, list_id, name, error=str(exc))
+        return result
+
+    def ensure_list(self, name: str, list_id: int | None = None) -> EnsuredList:
+        ensured = self.ensure_lists([(None, name, list_id)])[None]
+        if ensured.error:
+            raise MailjetRequestRejected(ensured.error)
+        return ensured
+
+    def _ensure_one(self, ref, name, list_id, by_id, by_name) -> EnsuredList:
+        current = by_id.get(int(list_id)) if list_id else None
+        adopted = False
+        if current is None:
+            current = by_name.get(name.casefold())
+            adopted = current is not None
+        if current is None:
+            created = self.create_list(name)
+            by_id[created.id] = created
+            by_name[name.casefold()] = created
+            return EnsuredList(ref, created.id, created.name, created=True)
+        if current.name != name:
+            self.rename_list(current.id, name)
+            by_name.pop(current.name.strip().casefold(), None)
+            by_name[name.casefold()] = current
+            return EnsuredList(ref, current.id, name, renamed=True, adopted=adopted)
+        return EnsuredList(ref, current.id, name, adopted=adopted)
+
+    # ------------------------------------------------------------------ reading
+    def count_members(self, list_id: int, unsubscribed: bool | None = None) -> int:
+        """Members of a list (all, or only (un)subscribed ones), with one countOnly call."""
+        filters: dict[str, Any] = {"ContactsList": list_id, "countOnly": 1}
+        if unsubscribed is not None:
+            filters["Unsub"] = _bool(unsubscribed)
+        return self._count("listrecipient", f"the members of list {list_id}", filters)
+
+    def count_excluded(self, list_id: int) -> int:
+        """Members of a list excluded from all marketing e-mail, with one countOnly call."""
+        filters = {"ContactsList": list_id, "IsExcludedFromCampaigns": "true", "countOnly": 1}
+        return self._count("contact", f"the excluded contacts of list {list_id}", filters)
+
+    def list_counters(self, list_id: int) -> ListCounters:
+        """R5 counters of one list (three countOnly calls)."""
+        total = self.count_members(list_id)
+        unsubscribed = self.count_members(list_id, unsubscribed=True)
+        excluded = self.count_excluded(list_id)
+        return ListCounters(total, total - unsubscribed, unsubscribed, excluded)
+
+    def recipients(
+        self, list_id: int, unsubscribed: bool | None = None
+    ) -> list[ListRecipientRow]:
+        """The listrecipient rows of a list (pages of 1,000). They carry no e-mail."""
+        filters: dict[str, Any] = {"ContactsList": list_id}
+        if unsubscribed is not None:
+            filters["Unsub"] = _bool(unsubscribed)
+        rows = []
+        for row in self._pages("listrecipient", f"the members of list {list_id}", filters):
+            rows.append(
+                ListRecipientRow(
+                    contact_id=int(row["ContactID"]),
+                    unsubscribed=bool(row.get("IsUnsubscribed")),
+                    subscribed_at=parse_timestamp(row.get("SubscribedAt")),
+                    unsubscribed_at=parse_timestamp(row.get("UnsubscribedAt")),
+                    active=row.get("IsActive", True) is not False,
+                )
+            )
+        return rows
+
+    def contacts(self, list_id: int, excluded: bool | None = None) -> list[ContactRow]:
+        """The contacts of a list with their e-mail (pages of 1,000)."""
+        filters: dict[str, Any] = {"ContactsList": list_id}
+        if excluded is not None:
+            filters["IsExcludedFromCampaigns"] = _bool(excluded)
+        what = f"the contacts of list {list_id}"
+        return [_contact_row(row) for row in self._pages("contact", what, filters)]
+
+    def contact(self, contact_id: int) -> ContactRow:
+        body = self._get("contact", f"contact {contact_id}", id=contact_id)
+        return _contact_row(self._first(body))
+
+    def signups(self, list_id: int, since: Any = None) -> list[Signup]:
+        """Widget signups of a list, from ``since`` (a ``SignupAt`` value) on (R10)."""
+        filters: dict[str, Any] = {"ContactsList": list_id}
+        if since not in (None, ""):
+            filters["MinSignupAt"] = since
+        return [
+            Signup(
+                email=row.get("Email", ""),
+                contact_id=_int_or_none(row.get("ContactID") or row.get("Contact")),
+                signup_at=parse_timestamp(row.get("SignupAt")),
+                raw_signup_at=row.get("SignupAt"),
+                id=_int_or_none(row.get("ID")),
+            )
+            for row in self._pages("contactslistsignup", f"the signups of list {list_id}", filters)
+        ]
+
+    def campaign_statistics(self, list_id: int) -> list[CampaignStatistics]:
+        """R14/D6: the sent campaigns of a list and their lifetime counters.
+
+        One paged read of the campaigns plus one ``statcounters`` call per campaign.
+        """
+        stats = []
+        campaigns = self._pages("campaign", f"the campaigns of list {list_id}",
+                                {"ContactsList": list_id})
+        for row in campaigns:
+            campaign_id = int(row["ID"])
+            body = self._get(
+                "statcounters",
+                f"the statistics of campaign {campaign_id}",
+                filters={
+                    "CounterSource": "Campaign",
+                    "CounterTiming": "Message",
+                    "CounterResolution": "Lifetime",
+                    "SourceId": campaign_id,
+                },
+            )
+            data = body.get("Data") or [{}]
+            counters = {
+                k: int(v) for k, v in data[0].items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and k.endswith(("Count", "Delay"))
+            }
+            stats.append(
+                CampaignStatistics(
+                    campaign_id=campaign_id,
+                    subject=row.get("Subject", ""),
+                    sent_at=parse_timestamp(row.get("SendStartAt") or row.get("CreatedAt")),
+                    counters=counters,
+                )
+            )
+        return stats
+
+    # ------------------------------------------------------------------ writing
+    def add_contacts(self, list_id: int, contacts: Sequence[PushContact]) -> PushResult:
+        """Accepted participants → ``addnoforce`` (never re-subscribes anyone)."""
+        return self.push(list_id, ADD, contacts)
+
+    def unsubscribe_contacts(self, list_id: int, contacts: Sequence[PushContact]) -> PushResult:
+        """Declined participants → ``unsub`` (kept on the list, marked unsubscribed)."""
+        return self.push(list_id, UNSUB, contacts)
+
+    def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult:
+        """Send contacts in chunks, then poll every job to its final state.
+
+        All chunks are submitted first, then polled, so Mailjet works on them in
+        parallel. A contact Mailjet refused is in ``failed``; a job that ended in
+        ``Error`` puts its whole chunk in ``job_errors`` and none of it in ``succeeded``.
+        """
+        if action not in _BULK_ACTIONS:
+            raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
+        result = PushResult(action=action, submitted=len(contacts))
+        jobs: list[tuple[int, list[PushContact]]] = []
+        for start in range(0, len(contacts), self.chunk_size):
+            chunk = list(contacts[start:start + self.chunk_size])
+            jobs.extend(self._submit(list_id, action, chunk, result))
+        for job_id, chunk in jobs:
+            self._finish_job(list_id, job_id, chunk, result)
+        return result
+
+    def _submit(self, list_id, action, chunk, result) -> list[tuple[int, list[PushContact]]]:
+        """POST one chunk; if Mailjet refuses the whole request (400), split it in halves
+        until the refused contacts are isolated, so one bad address never stops the rest."""
+        payload = {
+            "Action": action,
+            "Contacts": [
+                {"Email": c.email, "Name": c.name} if c.name else {"Email": c.email}
+                for c in chunk
+            ],
+        }
+        try:
+            # A retried POST whose first attempt reached Mailjet creates a second job with
+            # the same contacts. That is harmless: addnoforce and unsub are idempotent.
+            body = self._post(
+                "contactslist_managemanycontacts",
+                f"{action} of {len(chunk)} contacts to list {list_id}",
+                id=list_id,
+                data=payload,
+            )
+        except MailjetNotFound:
+            raise
+        except MailjetRequestRejected as exc:
+            if len(chunk) == 1:
+                result.failed.append(ContactError(chunk[0].email, str(exc)))
+                return []
+            half = len(chunk) // 2
+            return self._submit(list_id, action, chunk[:half], result) + self._submit(
+                list_id, action, chunk[half:], result
+            )
+        job_id = int(self._first(body)["JobID"])
+        result.job_ids.append(job_id)
+        return [(job_id, chunk)]
+
+    def _finish_job(self, list_id, job_id, chunk, result: PushResult) -> None:
+        job = self._poll_job(list_id, job_id)
+        status = str(job.get("Status", "")).lower()
+        if status in _JOB_ERROR_STATES or status not in _FINAL_JOB_STATES:
+            reason = job.get("Error") or (
+                "it did not finish in time" if status not in _FINAL_JOB_STATES else status
+            )
+            result.job_errors.append(
+                f"Mailjet job {job_id} ({result.action}, {len(chunk)} contacts) failed: {reason}."
+                " These contacts will be sent again on the next run."
+            )
+            return
+        refused: dict[str, str] = {}
+        if job.get("Error") or job.get("ErrorFile"):
+            refused = self._job_contact_errors(job_id, str(job.get("Error") or ""))
+        for contact in chunk:
+            if contact.email in refused:
+                result.failed.append(ContactError(contact.email, refused[contact.email]))
+            else:
+                result.succeeded.append(contact)
+
+    def _poll_job(self, list_id: int, job_id: int) -> dict:
+        def read() -> dict:
+            body = self._get(
+                "contactslist_managemanycontacts",
+                f"the state of job {job_id}",
+                id=list_id,
+                action_id=job_id,
+            )
+            return self._first(body)
+
+        polling = self.polling
+        poller = Retrying(
+            retry=retry_if_result(
+                lambda job: str(job.get("Status", "")).lower() not in _FINAL_JOB_STATES
+            ),
+            stop=stop_after_attempt(polling.max_polls) | stop_after_delay(polling.timeout),
+            wait=wait_exponential(multiplier=polling.initial_wait, max=polling.max_wait),
+            sleep=self._sleep,
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
+        return poller(read)
+
+    def _job_contact_errors(self, job_id: int, summary: str) -> dict[str, str]:
+        """E-mail → reason, from ``/v3/DATA/batchjob/{id}/JSONError/application:json/LAST``."""
+        url = f"{self.api_url}v3/DATA/batchjob/{job_id}/JSONError/application:json/LAST"
+        try:
+            body = self._call(
+                f"the errors of job {job_id}", lambda: self._client.api_call("GET", url)
+            )
+        except MailjetRequestRejected:
+            return {}
+        return _parse_contact_errors(body, summary)
+
+    def resubscribe_with_consent(self, list_id: int, email: str, name: str = "") -> int:
+        """D5 only: re-subscribe one contact that gave consent (``addforce``).
+
+        This is the only call of the engine that can re-subscribe an unsubscribed
+        contact; the sync never uses it. Returns the Mailjet contact id.
+        """
+        data = {"Email": email, "Action": "addforce"}
+        if name:
+            data["Name"] = name
+        body = self._post(
+            "contactslist_managecontact", f"re-subscribing {email}", id=list_id, data=data
+        )
+        return int(self._first(body).get("ContactID") or 0)
+
+    # ------------------------------------------------------------------ plumbing
+    def _get(self, endpoint: str, what: str, **kwargs: Any) -> dict:
+        return self._call(what, lambda: getattr(self._client, endpoint).get(**kwargs))
+
+    def _post(self, endpoint: str, what: str, **kwargs: Any) -> dict:
+        return self._call(what, lambda: getattr(self._client, endpoint).create(**kwargs))
+
+    def _count(self, endpoint: str, what: str, filters: dict[str, Any]) -> int:
+        body = self._get(endpoint, f"the number of {what}", filters=filters)
+        return int(body.get("Count") or 0)
+
+    def _pages(
+        self, endpoint: str, what: str, filters: dict[str, Any] | None = None
+    ) -> Iterator[dict]:
+        """All rows of a collection, ``Limit=1000`` per call, until a short page."""
+        offset = 0
+        while True:
+            page_filters = dict(filters or {}, Limit=PAGE_SIZE, Offset=offset)
+            body = self._get(endpoint, what, filters=page_filters)
+            rows = body.get("Data") or []
+            yield from rows
+            if len(rows) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
+
+    @staticmethod
+    def _first(body: dict) -> dict:
+        data = body.get("Data") or [{}]
+        return data[0]
+
+    def _call(self, what: str, send: Callable[[], requests.Response]) -> dict:
+        """One API call, retried on transient failures, mapped to the engine's errors."""
+        policy = self.retry
+
+        def attempt() -> dict:
+            self.calls += 1
+            response = send()
+            if response.status_code == 304 or not response.content:
+                return {}
+            return response.json()
+
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(policy.attempts),
+            wait=wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait)
+            + wait_random(0, policy.jitter),
+            sleep=self._sleep,
+            before_sleep=lambda state: _log_retry(what, state, policy.attempts),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except MailjetAuthError as exc:
+            raise MailjetAuthFailed(exc.status_code or 401) from None
+        except DoesNotExistError:
+            raise MailjetNotFound(f"Mailjet does not know {what} (HTTP 404).") from None
+        except (MailjetApiError, ApiError, requests.JSONDecodeError) as exc:
+            if isinstance(exc, requests.JSONDecodeError) or _is_transient(exc):
+                raise MailjetUnavailable(
+                    f"Mailjet did not answer {what} after {policy.attempts} attempts "
+                    f"({_describe(exc)})."
+                ) from exc
+            raise MailjetRequestRejected(
+                f"Mailjet refused {what}: {_mailjet_message(exc)}", _status(exc) or 400
+            ) from exc
+
+
+# ---------------------------------------------------------------------- helpers
+def _is_transient(exc: BaseException) -> bool:
+    """429, 5xx, timeouts and dropped connections are worth another try."""
+    if isinstance(exc, (ApiRateLimitError, MailjetNetworkError)):
+        return True
+    if isinstance(exc, (MailjetAuthError, DoesNotExistError)):
+        return False
+    if isinstance(exc, ApiError):
+        status = _status(exc)
+        # mailjet-rest raises a bare ApiError for 5xx (and, over https, after its own
+        # retries, without any status): both mean "try again later".
+        return status is None or status == 429 or status >= 500
+    return False
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if status:
+        return int(status)
+    response = getattr(exc.__cause__, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _describe(exc: BaseException) -> str:
+    status = _status(exc)
+    if status == 429:
+        return "rate limit, HTTP 429"
+    if status:
+        return f"HTTP {status}"
+    if isinstance(exc, MailjetNetworkError):
+        return "timeout" if "timed out" in str(exc).lower() else "connection failed"
+    if isinstance(exc, requests.JSONDecodeError):
+        return "unreadable answer"
+    return "no answer"
+
+
+def _mailjet_message(exc: BaseException) -> str:
+    body = getattr(exc, "response_body", "") or ""
+    try:
+        message = json.loads(body).get("ErrorMessage") or body
+    except (ValueError, AttributeError):
+        message = body or str(exc)
+    return str(message)[:500]
+
+
+def _log_retry(what: str, state: RetryCallState, attempts: int) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    _log.warning(
+        "Mailjet: %s failed (%s); attempt %d of %d, retrying in %.1f s",
+        what, _describe(exc) if exc else "?", state.attempt_number, attempts, wait,
+    )
+
+
+def _parse_contact_errors(body: Any, summary: str) -> dict[str, str]:
+    """Tolerant reader of a job's JSON error file: e-mail → reason."""
+    rows = body
+    if isinstance(body, dict):
+        rows = body.get("Data") or body.get("Errors") or body.get("errors") or []
+    found: dict[str, str] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict):
+            continue
+        email = _pick(row, "Email", "email", "ContactAlt", "ContactALT", "Contact", "contact")
+        if isinstance(email, dict):
+            email = _pick(email, "Email", "email")
+        reason = _pick(row, "Error", "error", "ErrorMessage", "Message", "message", "Reason")
+        if email:
+            found[str(email).strip().lower()] = str(reason or summary or "refused by Mailjet")
+    return found
+
+
+def _pick(row: dict, *names: str) -> Any:
+    for name in names:
+        if row.get(name):
+            return row[name]
+    return None
+
+
+def _contact_row(row: dict) -> ContactRow:
+    return ContactRow(
+        id=int(row["ID"]),
+        email=str(row.get("Email", "")),
+        name=str(row.get("Name") or ""),
+        excluded=bool(row.get("IsExcludedFromCampaigns")),
+    )
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _mask(key: str) -> str:
+    return f"{key[:4]}…" if len(key) > 4 else "…"
+
