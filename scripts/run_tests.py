@@ -68,8 +68,8 @@ def odoo_tests(python):
             with open(install_log, "w", encoding="utf-8") as log:
                 proc = run(
                     [python, "-m", "odoo", "-c", conf, "-d", dbname, "-i", "ems_mailjet",
-                     "--test-enable", "--stop-after-init", "--log-level=info",
-                     "--logfile", ""],
+                     "--test-enable", "--test-tags", "/ems_mailjet", "--stop-after-init",
+                     "--log-level=info"],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     timeout=3600,
@@ -85,7 +85,7 @@ def odoo_tests(python):
 
             step("Odoo tests with pytest-odoo")
             code, output = run_pytest(
-                [python, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
                  "--odoo-config", conf, "--odoo-database", dbname,
                  os.path.join("ems_mailjet", "tests")],
                 os.path.join(VAR, "odoo-tests.log"),
