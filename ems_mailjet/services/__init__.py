@@ -13,7 +13,6 @@ from .emails import InvalidEmail, extract_email, is_valid_email, normalize_email
 from .errors import (
     MailjetAuthFailed,
     MailjetError,
-    MailjetJobFailed,
     MailjetNotFound,
     MailjetRequestRejected,
     MailjetUnavailable,

@@ -9,7 +9,6 @@ from __future__ import annotations
 __all__ = [
     "MailjetAuthFailed",
     "MailjetError",
-    "MailjetJobFailed",
     "MailjetNotFound",
     "MailjetRequestRejected",
     "MailjetUnavailable",
@@ -55,7 +54,3 @@ class MailjetNotFound(MailjetRequestRejected):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=404)
-
-
-class MailjetJobFailed(MailjetError):
-    """A bulk job ended in ``Error`` or ``Abort``, or never finished."""

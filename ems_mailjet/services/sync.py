@@ -15,9 +15,10 @@ wrong does the run page through Mailjet (``Limit=1000``):
 
 * members ≠ prediction → read every contact of the list and its unsubscribed rows
   (a complete view: additions or removals made in Mailjet itself);
-* unsubscribed ≠ prediction → read the unsubscribed rows and resolve their contact ids
-  to addresses (ids the ERP stores; otherwise one call per unknown id or, when cheaper,
-  the list's contacts);
+* unsubscribed ≠ prediction, or a widget signup of an address Mailjet had unsubscribed
+  (it may have re-subscribed it and so hidden another unsubscribe from the count) → read
+  the unsubscribed rows and resolve their contact ids to addresses (ids the ERP stores;
+  otherwise one call per unknown id or, when cheaper, the list's contacts);
 * excluded ≠ prediction → read the list's excluded contacts.
 
 A run that finds nothing to do therefore costs four calls and writes nothing on either
@@ -485,9 +486,18 @@ def sync_many(
     ``MailjetAuthFailed``.
     """
     reports: dict[Any, RunReport] = {}
-    ensured: Mapping[Any, EnsuredList] = gateway.ensure_lists(
-        [(c.ref, c.name, c.list_id) for c in campaigns]
-    )
+    try:
+        ensured: Mapping[Any, EnsuredList] = gateway.ensure_lists(
+            [(c.ref, c.name, c.list_id) for c in campaigns]
+        )
+    except MailjetAuthFailed:
+        raise
+    except MailjetError as exc:
+        for campaign in campaigns:
+            report = RunReport(list_id=campaign.list_id, aborted=True)
+            report.error(str(exc))
+            reports[campaign.ref] = report
+        return reports
     stop_reason = None
     for campaign in campaigns:
         target = ensured[campaign.ref]
