@@ -308,3 +308,13 @@ def test_R5_D6_campaign_statistics(sandbox, gateway, list_id):
     assert stats.counters["MessageOpenedCount"] == 40
     assert stats.counters["MessageUnsubscribedCount"] == 2
     assert stats.sent_at is not None
+
+
+def test_R14_D6_list_statistics_in_one_call(sandbox, gateway, list_id):
+    sandbox.create_campaign(list_id, "One", {"MessageSentCount": 10, "MessageOpenedCount": 4})
+    sandbox.create_campaign(list_id, "Two", {"MessageSentCount": 5, "MessageClickedCount": 1})
+    before = sandbox.calls()["total"]
+    counters = gateway.list_statistics(list_id)
+    assert sandbox.calls()["total"] - before == 1
+    assert counters["MessageSentCount"] == 15
+    assert counters["MessageOpenedCount"] == 4 and counters["MessageClickedCount"] == 1

@@ -369,6 +369,32 @@ class MailjetGateway:
             for row in self._pages("contactslistsignup", f"the signups of list {list_id}", filters)
         ]
 
+    def list_statistics(self, list_id: int) -> dict[str, int]:
+        """R14/D6: lifetime message counters of everything sent to a list (one call).
+
+        Keys as Mailjet names them: ``MessageSentCount``, ``MessageOpenedCount``,
+        ``MessageClickedCount``, ``MessageUnsubscribedCount``, ``MessageHardBouncedCount``…
+        """
+        return self._statcounters("List", list_id, f"the statistics of list {list_id}")
+
+    def _statcounters(self, source: str, source_id: int, what: str) -> dict[str, int]:
+        body = self._get(
+            "statcounters",
+            what,
+            filters={
+                "CounterSource": source,
+                "CounterTiming": "Message",
+                "CounterResolution": "Lifetime",
+                "SourceId": source_id,
+            },
+        )
+        data = body.get("Data") or [{}]
+        return {
+            k: int(v) for k, v in data[0].items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and k.endswith(("Count", "Delay"))
+        }
+
     def campaign_statistics(self, list_id: int) -> list[CampaignStatistics]:
         """R14/D6: the sent campaigns of a list and their lifetime counters.
 
@@ -379,22 +405,9 @@ class MailjetGateway:
                                 {"ContactsList": list_id})
         for row in campaigns:
             campaign_id = int(row["ID"])
-            body = self._get(
-                "statcounters",
-                f"the statistics of campaign {campaign_id}",
-                filters={
-                    "CounterSource": "Campaign",
-                    "CounterTiming": "Message",
-                    "CounterResolution": "Lifetime",
-                    "SourceId": campaign_id,
-                },
+            counters = self._statcounters(
+                "Campaign", campaign_id, f"the statistics of campaign {campaign_id}"
             )
-            data = body.get("Data") or [{}]
-            counters = {
-                k: int(v) for k, v in data[0].items()
-                if isinstance(v, (int, float)) and not isinstance(v, bool)
-                and k.endswith(("Count", "Delay"))
-            }
             stats.append(
                 CampaignStatistics(
                     campaign_id=campaign_id,
