@@ -196,6 +196,32 @@ def test_D7_outage_mid_run_leaves_nothing_the_next_run_cannot_finish(sandbox, li
     assert all(r.synced_state == ACCEPTED for r in erp.rows.values())
 
 
+def test_D7_outage_between_chunks_keeps_what_mailjet_confirmed(sandbox, list_id):
+    """The first chunk went through, then Mailjet stopped answering: the first chunk is
+    still polled and marked, the rest is sent by the next run."""
+
+    class Gateway(MailjetGateway):
+        submitted = 0
+
+        def _submit(self, *args):
+            jobs = super()._submit(*args)
+            Gateway.submitted += 1
+            if Gateway.submitted == 1:
+                sandbox.fault(kind="status", status=503, path="managemanycontacts",
+                              method="POST", count=3)
+            return jobs
+
+    erp = erp_with(*((f"u{i}@example.com", ACCEPTED) for i in range(10)))
+    with Gateway(SANDBOX_KEY, SANDBOX_SECRET, api_url=sandbox.url, chunk_size=4,
+                 sleep=lambda _s: None, retry=RetryPolicy(attempts=3)) as gw:
+        first = sync_list(gw, list_id, erp)
+        assert first.aborted and first.pushed == 4
+        assert sum(r.synced_state == ACCEPTED for r in erp.rows.values()) == 4
+        second = sync_list(gw, list_id, erp)
+    assert second.pushed == 6 and not second.aborted
+    assert len(members(sandbox, list_id)) == 10
+
+
 def test_D8_bad_credentials_stop_the_run_with_one_clear_error(sandbox, gateway, list_id):
     from ems_mailjet.services.errors import MailjetAuthFailed
 

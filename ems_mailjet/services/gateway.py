@@ -167,6 +167,7 @@ class PushResult:
     failed: list[ContactError] = field(default_factory=list)
     job_errors: list[str] = field(default_factory=list)
     job_ids: list[int] = field(default_factory=list)
+    interrupted: str | None = None  # Mailjet became unavailable part-way (message)
 
 
 class MailjetGateway:
@@ -433,16 +434,24 @@ class MailjetGateway:
         All chunks are submitted first, then polled, so Mailjet works on them in
         parallel. A contact Mailjet refused is in ``failed``; a job that ended in
         ``Error`` puts its whole chunk in ``job_errors`` and none of it in ``succeeded``.
+        If Mailjet becomes unavailable part-way, the jobs already submitted are still
+        polled, the result says so in ``interrupted`` and holds what was confirmed.
         """
         if action not in _BULK_ACTIONS:
             raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
         result = PushResult(action=action, submitted=len(contacts))
         jobs: list[tuple[int, list[PushContact]]] = []
-        for start in range(0, len(contacts), self.chunk_size):
-            chunk = list(contacts[start:start + self.chunk_size])
-            jobs.extend(self._submit(list_id, action, chunk, result))
-        for job_id, chunk in jobs:
-            self._finish_job(list_id, job_id, chunk, result)
+        try:
+            for start in range(0, len(contacts), self.chunk_size):
+                chunk = list(contacts[start:start + self.chunk_size])
+                jobs.extend(self._submit(list_id, action, chunk, result))
+        except MailjetUnavailable as exc:
+            result.interrupted = str(exc)
+        try:
+            for job_id, chunk in jobs:
+                self._finish_job(list_id, job_id, chunk, result)
+        except MailjetUnavailable as exc:
+            result.interrupted = result.interrupted or str(exc)
         return result
 
     def _submit(self, list_id, action, chunk, result) -> list[tuple[int, list[PushContact]]]:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .emails import InvalidEmail, normalize_email, validate_email
-from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound
+from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound, MailjetUnavailable
 from .gateway import ContactRow, EnsuredList, ListCounters, ListRecipientRow, PushResult
 from .matching import EmployeeRecord, MatchIndex, PartnerRecord
 from .reconcile import reconcile
@@ -255,6 +255,9 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
             report.error(f"{problem.email}: {problem.message}")
         for line in result.job_errors:
             report.error(line)
+        if result.interrupted:
+            # What Mailjet confirmed is marked; the rest is sent again next run.
+            raise MailjetUnavailable(result.interrupted)
 
     if pushed and recount:
         total = mailjet.count_members(list_id)
