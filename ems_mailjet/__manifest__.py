@@ -11,6 +11,9 @@
     "data": [
         "security/ems_mailjet_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "wizards/ems_consent_resubscribe_views.xml",
+        "views/ems_mailjet_sync_run_views.xml",
         "views/ems_interface_views.xml",
         "views/ems_campaign_participant_views.xml",
         "views/utm_campaign_views.xml",

@@ -3,3 +3,4 @@ from . import utm_campaign
 from . import ems_campaign_participant
 from . import res_partner
 from . import hr_employee
+from . import ems_mailjet_sync_run

@@ -67,6 +67,24 @@ class EmsCampaignParticipant(models.Model):
         copy=False,
         help="Mailjet excludes this address from all marketing campaigns.",
     )
+    mailjet_synced_state = fields.Selection(
+        selection=[("accepted", "Subscribed"), ("declined", "Unsubscribed")],
+        string="State in Mailjet",
+        readonly=True,
+        copy=False,
+        help="What Mailjet last confirmed for this address; empty until the first sync.",
+    )
+    mailjet_ambiguous = fields.Boolean(
+        string="Ambiguous match",
+        readonly=True,
+        copy=False,
+        help="The address belongs to several employees or contacts, so none was linked.",
+    )
+    consent_note = fields.Text(string="Consent", readonly=True, copy=False)
+    consent_date = fields.Date(readonly=True, copy=False)
+    consent_user_id = fields.Many2one(
+        "res.users", string="Re-subscribed by", readonly=True, copy=False
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
@@ -178,6 +196,17 @@ class EmsCampaignParticipant(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "email" in vals:
+            self._check_email_not_synced(vals["email"])
+        if vals.get("state") == "accepted" and not self.env.context.get("ems_consent_given"):
+            if any(p.state == "declined" for p in self):
+                raise UserError(
+                    self.env._(
+                        "An unsubscribe is final. Only a campaign manager can re-subscribe "
+                        "a declined participant, with the customer's consent: use "
+                        "“Re-subscribe with consent”."
+                    )
+                )
         if vals.get("state") == "declined" and "declined_at" not in vals:
             to_stamp = self.filtered(lambda p: p.state != "declined")
             if to_stamp and to_stamp != self:
@@ -188,6 +217,33 @@ class EmsCampaignParticipant(models.Model):
             if to_stamp:
                 vals = dict(vals, declined_at=fields.Datetime.now())
         return super().write(vals)
+
+    def _check_email_not_synced(self, new_email):
+        """An address Mailjet already has stays that participant's; a new address is a
+        new participant (the old one can be declined)."""
+        new = normalize_email(new_email or "")
+        for participant in self:
+            if participant.mailjet_synced_state and participant.email_normalized != new:
+                raise UserError(
+                    self.env._(
+                        "%(email)s is already in the Mailjet list, so its address cannot be "
+                        "changed. Add the new address as a new participant and decline this "
+                        "one.",
+                        email=participant.email,
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_mailjet(self):
+        """Deleting an address Mailjet has would leave it subscribed there (and the next
+        full read would bring it back): decline it instead."""
+        if any(p.mailjet_synced_state == "accepted" for p in self):
+            raise UserError(
+                self.env._(
+                    "This participant is subscribed in Mailjet. Decline it instead of "
+                    "deleting it: the next synchronisation then unsubscribes it there too."
+                )
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_declined(self):

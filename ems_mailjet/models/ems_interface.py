@@ -1,9 +1,35 @@
-from urllib.parse import urlsplit
+import logging
+import secrets
+import threading
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.base.models.res_partner import _tz_get
+
+from ..services.errors import (
+    MailjetAuthFailed,
+    MailjetError,
+    MailjetNotFound,
+    MailjetUnavailable,
+)
+from ..services.gateway import MailjetGateway
+from ..services.sync import sync_list
+from ..services.window import current_window, next_window_start
+from .participant_store import OdooParticipantStore
+
+_logger = logging.getLogger(__name__)
+
+# pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
+_LOCK_CLASS = 0x454D534D
+CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
+WEBHOOK_EVENTS = ("unsub", "spam", "bounce", "blocked")
+# Statistics change slowly; reading them once per list every few hours keeps a sync that
+# finds nothing to do at four calls per list (D3).
+STATISTICS_MAX_AGE = timedelta(hours=6)
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
@@ -108,6 +134,37 @@ class EmsInterface(models.Model):
         "utm.campaign", "mailjet_interface_id", string="Newsletter campaigns"
     )
     campaign_count = fields.Integer(compute="_compute_campaign_count")
+    run_ids = fields.One2many("ems.mailjet.sync.run", "interface_id", string="Runs")
+    run_retention_days = fields.Integer(
+        string="Keep run logs (days)",
+        default=90,
+        help="Synchronisation runs older than this are deleted by the nightly clean-up.",
+    )
+    sync_requested = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="A synchronisation was asked for (saved credentials, Sync now) and runs at "
+        "once, outside the nightly window.",
+    )
+    webhook_token = fields.Char(
+        copy=False, readonly=True, groups="base.group_system", index=True,
+        default=lambda self: secrets.token_urlsafe(24),
+    )
+    webhook_user = fields.Char(
+        copy=False, readonly=True, groups="base.group_system",
+        default=lambda self: "mj-" + secrets.token_hex(6),
+    )
+    webhook_password = fields.Char(
+        copy=False, readonly=True, groups="base.group_system", exportable=False,
+        default=lambda self: secrets.token_urlsafe(24),
+    )
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        compute="_compute_webhook_url",
+        groups="base.group_system",
+        help="Register this address in Mailjet (Event API, Version 2) so that unsubscribes "
+        "arrive within seconds; the nightly run remains the safety net.",
+    )
 
     _sql_constraints = [
         (
@@ -134,6 +191,21 @@ class EmsInterface(models.Model):
     def _compute_has_api_secret(self):
         for interface in self:
             interface.has_api_secret = bool(interface.api_secret)
+
+    def _compute_webhook_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for interface in self:
+            parts = urlsplit(base)
+            if not (interface.webhook_token and parts.netloc):
+                interface.webhook_url = False
+                continue
+            credentials = f"{quote(interface.webhook_user, safe='')}:" + quote(
+                interface.webhook_password, safe=""
+            )
+            interface.webhook_url = (
+                f"{parts.scheme}://{credentials}@{parts.netloc}"
+                f"/ems_mailjet/webhook/{interface.webhook_token}"
+            )
 
     def _compute_campaign_count(self):
         counts = dict(
@@ -175,9 +247,28 @@ class EmsInterface(models.Model):
                     self.env._("The API key must not contain spaces or line breaks.")
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        interfaces = super().create(vals_list)
+        interfaces.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
+        return interfaces
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"api_key", "api_secret", "api_secret_input", "api_url"} & set(vals):
+            self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
+        return result
+
+    def _request_sync(self):
+        """R2: saving credentials starts a sync — queued on the cron, returns at once."""
+        if not self:
+            return
+        super(EmsInterface, self.sudo()).write({"sync_requested": True})
+        self.env.ref(CRON_XMLID).sudo()._trigger()
+
     def export_data(self, fields_to_export):
         """The API password never leaves the database through an export (D8)."""
-        secret_fields = {"api_secret", "api_secret_input"}
+        secret_fields = {"api_secret", "api_secret_input", "webhook_password"}
         if any(path.split("/")[0] in secret_fields for path in fields_to_export):
             raise AccessError(self.env._("The API password cannot be exported."))
         return super().export_data(fields_to_export)
@@ -189,6 +280,269 @@ class EmsInterface(models.Model):
         )
         action["domain"] = [("mailjet_interface_id", "=", self.id)]
         return action
+
+    def action_open_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "ems_mailjet.action_ems_mailjet_sync_run"
+        )
+        action["domain"] = [("interface_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------------ Mailjet
+    def _gateway(self):
+        """A gateway for this interface; the secret goes to the client and nowhere else."""
+        self.ensure_one()
+        creds = self.sudo()
+        if not (creds.api_key and creds.api_secret):
+            raise UserError(self.env._("Enter the API key and the API password first."))
+        return MailjetGateway(
+            creds.api_key, creds.api_secret, api_url=creds.api_url, **self._gateway_options()
+        )
+
+    def _gateway_options(self):
+        """Extra ``MailjetGateway`` arguments (retry and polling pace); tests shorten them."""
+        return {}
+
+    def _error_text(self, error):
+        """A Mailjet problem in the admin's words (never containing the secret)."""
+        if isinstance(error, MailjetAuthFailed):
+            return self.env._(
+                "Mailjet rejected the API key or the API password (HTTP %(status)s). Check "
+                "both on the interface.",
+                status=error.status,
+            )
+        if isinstance(error, MailjetUnavailable):
+            return self.env._(
+                "Mailjet could not be reached or did not answer, even after several "
+                "attempts: %(detail)s",
+                detail=str(error),
+            )
+        if isinstance(error, MailjetNotFound):
+            return self.env._("Mailjet does not know this object: %(detail)s", detail=str(error))
+        return self.env._("Mailjet refused the request: %(detail)s", detail=str(error))
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            with self._gateway() as gateway:
+                gateway.check_credentials()
+        except MailjetError as error:
+            message = self._error_text(error)
+            self.sudo().write({"state": "error", "last_error": message})
+            return self._notify(message, "danger")
+        self.sudo().write({"state": "connected", "last_error": False})
+        return self._notify(self.env._("Mailjet accepted the API key and password."), "success")
+
+    def action_sync_now(self):
+        self._request_sync()
+        return self._notify(
+            self.env._(
+                "The synchronisation has started in the background; its result appears "
+                "under Runs."
+            ),
+            "info",
+        )
+
+    def action_register_webhook(self):
+        """Tell Mailjet to post unsubscribes, spam complaints, bounces and blocks here."""
+        self.ensure_one()
+        if not self.webhook_url or not self.webhook_url.startswith("https://"):
+            raise UserError(
+                self.env._(
+                    "Mailjet only calls webhooks over HTTPS: set the system parameter "
+                    "web.base.url to this database's public https:// address first."
+                )
+            )
+        try:
+            with self._gateway() as gateway:
+                gateway.register_event_callbacks(self.webhook_url, WEBHOOK_EVENTS)
+        except MailjetError as error:
+            raise UserError(self._error_text(error)) from None
+        return self._notify(
+            self.env._("Mailjet now reports unsubscribes to this database within seconds."),
+            "success",
+        )
+
+    def _notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": kind == "danger",
+                       "next": {"type": "ir.actions.act_window_close"}},
+        }
+
+    def _sync_now(self, trigger="manual"):
+        """One full synchronisation, now, whatever the window; returns its run record."""
+        self.ensure_one()
+        return self._run_sync(trigger=trigger)
+
+    @api.model
+    def _cron_sync(self):
+        """R3: sync each interface inside its nightly window; queued syncs at once."""
+        now = fields.Datetime.now()
+        interfaces = self.search([("interface_type", "=", "mailjet")])
+        for interface in interfaces:
+            creds = interface.sudo()
+            if not (creds.api_key and creds.api_secret):
+                continue
+            if interface.sync_requested:
+                interface._run_sync(trigger="save", auto_commit=True)
+                continue
+            window = current_window(now, interface.tz, interface.sync_window_start,
+                                    interface.sync_window_minutes)
+            if window and not interface._nightly_done(window):
+                deadline = window[1].replace(tzinfo=None)
+                interface._run_sync(trigger="cron", deadline=deadline, auto_commit=True)
+        interfaces._schedule_next_window()
+
+    def _nightly_done(self, window):
+        start = window[0].replace(tzinfo=None)
+        return bool(
+            self.env["ems.mailjet.sync.run"].search_count(
+                [("interface_id", "=", self.id), ("trigger", "=", "cron"),
+                 ("state", "=", "done"), ("started_at", ">=", start)],
+                limit=1,
+            )
+        )
+
+    def _schedule_next_window(self):
+        now = fields.Datetime.now()
+        starts = [
+            next_window_start(now, i.tz, i.sync_window_start, i.sync_window_minutes)
+            for i in self
+        ]
+        if starts:
+            self.env.ref(CRON_XMLID).sudo()._trigger(at=min(starts).replace(tzinfo=None))
+
+    def _lock(self):
+        self.env.cr.execute(
+            SQL("SELECT pg_try_advisory_lock(%s, %s)", _LOCK_CLASS, self.id)
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _unlock(self):
+        self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", _LOCK_CLASS, self.id))
+
+    def _run_sync(self, trigger="manual", deadline=None, auto_commit=False):
+        """Sync every newsletter campaign of this interface; see README "How the sync
+        decides". Commits after each list when ``auto_commit`` (cron), so a crash or the
+        window's end loses nothing that was done; the next run resumes with the lists
+        that were not reached (oldest sync first)."""
+        self.ensure_one()
+        auto_commit = auto_commit and not getattr(threading.current_thread(), "testing", False)
+        runs = self.env["ems.mailjet.sync.run"].sudo()
+        if not self._lock():
+            run = runs.create({"interface_id": self.id, "trigger": trigger})
+            run._note(self.env._("Another synchronisation of this interface is running."))
+            run._finish("skipped")
+            return run
+        try:
+            run = runs.create({"interface_id": self.id, "trigger": trigger})
+            self.sudo().sync_requested = False
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            state = self._sync_campaigns(run, deadline, auto_commit)
+            run._finish(state)
+            values = {"last_sync_at": fields.Datetime.now()}
+            if state != "failed":
+                values.update(state="connected", last_error=False)
+            self.sudo().write(values)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            return run
+        finally:
+            self._unlock()
+
+    def _sync_campaigns(self, run, deadline, auto_commit):
+        campaigns = self.env["utm.campaign"].sudo().search(
+            [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
+            order="mailjet_last_sync_at asc nulls first, id",
+        )
+        run.lists_total = len(campaigns)
+        cron = self.env["ir.cron"]
+        try:
+            gateway = self._gateway()
+        except UserError as error:
+            run._note(str(error))
+            return "failed"
+        try:
+            with gateway:
+                ensured = gateway.ensure_lists(
+                    [(c.id, c.title, int(c.mailjet_list_id or 0) or None) for c in campaigns]
+                )
+                for done, campaign in enumerate(campaigns):
+                    if deadline and fields.Datetime.now() >= deadline:
+                        run._note(self.env._(
+                            "The sync window ended; %(count)s list(s) continue next time.",
+                            count=len(campaigns) - done,
+                        ))
+                        return "partial"
+                    self._sync_campaign(run, gateway, campaign, ensured[campaign.id])
+                    cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                run.api_calls = gateway.calls
+        except MailjetError as error:
+            # Bad credentials (or Mailjet gone while ensuring the lists): nothing half-done,
+            # every list that finished is committed, the rest waits for the next run.
+            message = self._error_text(error)
+            run._note(message)
+            run.errors += 1
+            self.sudo().write({"state": "error", "last_error": message})
+            _logger.warning("Mailjet sync of interface %s failed: %s", self.id, message)
+            return "failed"
+        return "partial" if run.errors else "done"
+
+    def _sync_campaign(self, run, gateway, campaign, ensured):
+        label = campaign.title
+        if ensured.error or not ensured.list_id:
+            run._note(f"{label}: {ensured.error}")
+            run.errors += 1
+            return
+        campaign.write({
+            "mailjet_list_id": str(ensured.list_id),
+            "mailjet_list_name": ensured.name,
+        })
+        report = sync_list(
+            gateway, ensured.list_id, OdooParticipantStore(campaign),
+            known_empty=ensured.created,
+        )
+        values = {"mailjet_last_sync_at": fields.Datetime.now()}
+        if report.counters:
+            values.update(
+                mailjet_count_total=report.counters.total,
+                mailjet_count_subscribed=report.counters.subscribed,
+                mailjet_count_unsubscribed=report.counters.unsubscribed,
+                mailjet_count_excluded=report.counters.excluded,
+            )
+        stats_age = fields.Datetime.now() - (campaign.mailjet_stats_at or datetime.min)
+        if not report.aborted and stats_age > STATISTICS_MAX_AGE:
+            values.update(self._statistics_values(gateway, ensured.list_id, run))
+        campaign.write(values)
+        if ensured.renamed:
+            report.notes.append(f"Mailjet list renamed to {ensured.name!r}.")
+        run._add(report, label)
+        if not report.aborted:
+            run.lists_done += 1
+
+    def _statistics_values(self, gateway, list_id, run):
+        """R14 / D6: the list's lifetime message statistics from Mailjet."""
+        try:
+            counters = gateway.list_statistics(list_id)
+        except MailjetError as error:
+            run._note(self._error_text(error))
+            return {}
+        return {
+            "mailjet_stats_at": fields.Datetime.now(),
+            "mailjet_stat_sent": counters.get("MessageSentCount", 0),
+            "mailjet_stat_opened": counters.get("MessageOpenedCount", 0),
+            "mailjet_stat_clicked": counters.get("MessageClickedCount", 0),
+            "mailjet_stat_unsubscribed": counters.get("MessageUnsubscribedCount", 0),
+            "mailjet_stat_bounced": counters.get("MessageHardBouncedCount", 0)
+            + counters.get("MessageSoftBouncedCount", 0),
+            "mailjet_stat_spam": counters.get("MessageSpamCount", 0),
+        }
 
     @api.model
     def _default_for_company(self, company):

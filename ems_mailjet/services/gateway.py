@@ -541,6 +541,38 @@ class MailjetGateway:
             return {}
         return _parse_contact_errors(body, summary)
 
+    def register_event_callbacks(
+        self, url: str, event_types: Iterable[str], version: int = 2
+    ) -> list[int]:
+        """Point Mailjet's Event API (``eventcallbackurl``) at ``url`` for these events.
+
+        One registration per event type (the non-backup one): created, or updated when
+        it exists. The URL carries the webhook's own credentials, never the API secret;
+        it is not put into messages or logs. Returns the registration ids.
+        """
+        existing = {
+            str(row.get("EventType", "")).lower(): row
+            for row in self._pages("eventcallbackurl", "the event callbacks")
+            if not row.get("IsBackup")
+        }
+        ids = []
+        for event_type in event_types:
+            data = {"EventType": event_type, "Url": url, "Version": version,
+                    "IsBackup": False, "Status": "alive"}
+            row = existing.get(event_type.lower())
+            what = f"the {event_type} event callback"
+            if row:
+                self._call(
+                    what,
+                    lambda row=row, data=data: self._client.eventcallbackurl.update(
+                        id=row["ID"], data=data
+                    ),
+                )
+                ids.append(int(row["ID"]))
+            else:
+                ids.append(int(self._first(self._post("eventcallbackurl", what, data=data))["ID"]))
+        return ids
+
     def resubscribe_with_consent(self, list_id: int, email: str, name: str = "") -> int:
         """D5 only: re-subscribe one contact that gave consent (``addforce``).
 

@@ -3,3 +3,4 @@ from . import test_campaign
 from . import test_security
 from . import test_views
 from . import test_i18n
+from . import test_webhook

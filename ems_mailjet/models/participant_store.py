@@ -1,0 +1,201 @@
+"""The Odoo side of one campaign for the sync engine (``services.sync.ParticipantStore``).
+
+Not a model: thin glue that reads participants as snapshots and writes back what the
+engine decided, in batches (no query per participant), without chatter or tracking noise.
+"""
+
+from odoo import fields
+from odoo.tools import SQL
+
+from ..services.matching import EmployeeRecord, PartnerRecord
+from ..services.records import Checkpoint, Participant
+
+QUIET = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_notrack": True,
+    "mail_auto_subscribe_no_notify": True,
+    "active_test": False,
+}
+
+
+class OdooParticipantStore:
+    """One campaign's participants, for ``services.sync.sync_list``."""
+
+    FIELDS = (
+        "email", "name", "state", "declined_at", "mailjet_synced_state",
+        "mailjet_contact_id", "mailjet_excluded",
+    )
+
+    def __init__(self, campaign):
+        self.campaign = campaign
+        self.env = campaign.env(context=dict(campaign.env.context, **QUIET))
+        self.model = self.env["ems.campaign.participant"].sudo()
+
+    # ------------------------------------------------------------------ reading
+    def participants(self):
+        records = self.model.search_fetch(
+            [("campaign_id", "=", self.campaign.id)], list(self.FIELDS), order="id"
+        )
+        return [
+            Participant(
+                key=p.id,
+                email=p.email or "",
+                name=p.name or "",
+                state=p.state,
+                declined_at=p.declined_at,
+                synced_state=p.mailjet_synced_state or None,
+                mailjet_contact_id=int(p.mailjet_contact_id) if p.mailjet_contact_id else None,
+                excluded=p.mailjet_excluded,
+            )
+            for p in records
+        ]
+
+    def get_checkpoint(self):
+        return Checkpoint.from_dict(self.campaign.sudo().mailjet_checkpoint)
+
+    def set_checkpoint(self, checkpoint):
+        self.campaign.sudo().mailjet_checkpoint = checkpoint.to_dict()
+
+    def match_records(self, emails):
+        """Candidates by address. Odoo keeps IDN domains in Unicode while the engine
+        writes them in punycode, so both spellings are searched; the index compares."""
+        emails = sorted({variant for email in emails for variant in _spellings(email)})
+        if not emails:
+            return [], []
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT id, work_email, private_email, work_contact_id, name
+                     FROM hr_employee
+                    WHERE active
+                      AND (lower(trim(work_email)) = ANY(%(emails)s)
+                           OR lower(trim(private_email)) = ANY(%(emails)s))""",
+                emails=emails,
+            )
+        )
+        employees = [
+            EmployeeRecord(id=r[0], work_email=r[1], private_email=r[2],
+                           work_contact_partner_id=r[3], name=r[4] or "")
+            for r in cr.fetchall()
+        ]
+        cr.execute(
+            SQL(
+                """SELECT id, email, ref, name FROM res_partner
+                    WHERE active AND email_normalized = ANY(%(emails)s)""",
+                emails=emails,
+            )
+        )
+        partners = [
+            PartnerRecord(id=r[0], email=r[1], ref=r[2], name=r[3] or "")
+            for r in cr.fetchall()
+        ]
+        return employees, partners
+
+    # ------------------------------------------------------------------ writing
+    def decline(self, declines):
+        now = fields.Datetime.now()
+        for decline in declines:
+            when = _to_odoo_datetime(decline.when) or now
+            participant = self.model.browse(decline.key)
+            if participant.state != "declined":
+                # What Mailjet holds is recorded by mark_synced (the engine's protocol).
+                participant.write({"state": "declined", "declined_at": when})
+
+    def add_participants(self, new):
+        existing = set(
+            self.model.search_fetch(
+                [("campaign_id", "=", self.campaign.id)], ["email_normalized"]
+            ).mapped("email_normalized")
+        )
+        vals_list = []
+        for person in new:
+            if person.email in existing:
+                continue
+            existing.add(person.email)
+            vals = {
+                "campaign_id": self.campaign.id,
+                "email": person.email,
+                "state": person.state,
+                "declined_at": _to_odoo_datetime(person.declined_at),
+                "source": "mailjet",
+                "mailjet_synced_state": person.synced_state,
+                "mailjet_contact_id": str(person.contact_id) if person.contact_id else False,
+                "mailjet_excluded": person.excluded,
+                "mailjet_ambiguous": person.ambiguous,
+            }
+            # R11: a matched record brings its own name, e-mail stays as signed up.
+            if person.match_kind == "employee":
+                vals["employee_id"] = person.match_id
+            elif person.match_kind == "partner":
+                vals["partner_id"] = person.match_id
+            else:
+                vals["name"] = person.name or person.email
+            vals_list.append(vals)
+        if vals_list:
+            self.model.create(vals_list)
+
+    def mark_synced(self, states):
+        by_state = {}
+        for key, state in states.items():
+            by_state.setdefault(state, []).append(key)
+        for state, keys in by_state.items():
+            self.model.browse(keys).write({"mailjet_synced_state": state})
+
+    def set_contact_ids(self, ids):
+        self._bulk_update("mailjet_contact_id", {k: str(v) for k, v in ids.items()}, "varchar")
+        self._propagate("mailjet_contact_id", ids.keys())
+
+    def set_exclusions(self, flags):
+        self._bulk_update("mailjet_excluded", flags, "boolean")
+        self._propagate("mailjet_excluded", flags.keys())
+
+    def _bulk_update(self, column, values, sql_type):
+        """One UPDATE for many participants with different values."""
+        if not values:
+            return
+        self.model.flush_model([column])
+        keys, data = list(values), list(values.values())
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ems_campaign_participant p
+                      SET %(column)s = v.value::%(type)s, write_date = now() at time zone 'UTC'
+                     FROM unnest(%(keys)s::int[], %(data)s::text[]) AS v(id, value)
+                    WHERE p.id = v.id""",
+                column=SQL.identifier(column),
+                type=SQL(sql_type),
+                keys=keys,
+                data=[str(d) if d is not None else None for d in data],
+            )
+        )
+        self.model.browse(keys).invalidate_recordset([column])
+
+    def _propagate(self, field_name, keys):
+        """Exclusions and contact ids also show on the linked partner or employee."""
+        participants = self.model.browse(list(keys))
+        for target in ("partner_id", "employee_id"):
+            linked = participants.filtered(target)
+            for participant in linked:
+                record = participant[target].sudo()
+                if record[field_name] != participant[field_name]:
+                    record.with_context(**QUIET)[field_name] = participant[field_name]
+
+
+def _spellings(email):
+    """The address as given and, for a punycode domain, with its Unicode domain."""
+    yield email
+    local, _at, domain = email.rpartition("@")
+    if "xn--" in domain:
+        try:
+            yield f"{local}@{domain.encode('ascii').decode('idna')}"
+        except UnicodeError:
+            pass
+
+
+def _to_odoo_datetime(moment):
+    """An aware datetime from the engine as Odoo's naive UTC."""
+    if not moment:
+        return False
+    if moment.utcoffset() is not None:
+        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
+    return moment

@@ -1,0 +1,1 @@
+from . import ems_consent_resubscribe

@@ -1,0 +1,89 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..services.errors import MailjetError
+
+
+class EmsConsentResubscribe(models.TransientModel):
+    """D5: undo an unsubscribe, on both sides at once, only with the customer's consent."""
+
+    _name = "ems.consent.resubscribe"
+    _description = "Re-subscribe with consent"
+
+    participant_id = fields.Many2one(
+        "ems.campaign.participant", required=True, readonly=True, ondelete="cascade"
+    )
+    email = fields.Char(related="participant_id.email")
+    campaign_id = fields.Many2one(related="participant_id.campaign_id")
+    consent_note = fields.Text(
+        string="Customer's consent",
+        required=True,
+        help="How and in which words the customer agreed to receive the newsletter again "
+        "(e.g. the e-mail or the phone call).",
+    )
+    consent_date = fields.Date(
+        string="Consent given on", required=True, default=fields.Date.context_today
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Recorded by", default=lambda self: self.env.user, readonly=True
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        participant_id = values.get("participant_id") or (
+            self.env.context.get("active_model") == "ems.campaign.participant"
+            and self.env.context.get("active_id")
+        )
+        if participant_id:
+            values["participant_id"] = participant_id
+        return values
+
+    def action_confirm(self):
+        self.ensure_one()
+        if not self.env.user.has_group("ems_mailjet.group_campaign_manager"):
+            raise AccessError(
+                self.env._("Only campaign managers may re-subscribe a declined participant.")
+            )
+        if not (self.consent_note or "").strip():
+            raise UserError(
+                self.env._("Record the customer's consent before re-subscribing them.")
+            )
+        participant = self.participant_id
+        if participant.state != "declined":
+            raise UserError(self.env._("This participant is not declined."))
+        campaign = participant.campaign_id.sudo()
+        contact_id = False
+        if campaign.mailjet_newsletter and campaign.mailjet_list_id:
+            interface = campaign.mailjet_interface_id
+            if not interface:
+                raise UserError(self.env._("The campaign has no Mailjet interface."))
+            # Mailjet first: if it refuses, nothing changes in the ERP either.
+            try:
+                with interface._gateway() as gateway:
+                    contact_id = gateway.resubscribe_with_consent(
+                        int(campaign.mailjet_list_id), participant.email_normalized,
+                        participant.name or "",
+                    )
+            except MailjetError as error:
+                raise UserError(interface._error_text(error)) from None
+        values = {
+            "state": "accepted",
+            "declined_at": False,
+            "consent_note": self.consent_note.strip(),
+            "consent_date": self.consent_date,
+            "consent_user_id": self.env.user.id,
+        }
+        if contact_id:
+            values.update(mailjet_synced_state="accepted", mailjet_contact_id=str(contact_id))
+        participant.sudo().with_context(ems_consent_given=True).write(values)
+        participant.message_post(
+            body=self.env._(
+                "Re-subscribed with the customer's consent of %(date)s, recorded by "
+                "%(user)s: %(note)s",
+                date=self.consent_date,
+                user=self.env.user.name,
+                note=self.consent_note.strip(),
+            ),
+        )
+        return {"type": "ir.actions.act_window_close"}
