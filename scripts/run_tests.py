@@ -86,7 +86,7 @@ def odoo_tests(python):
             step("Odoo tests with pytest-odoo")
             code, output = run_pytest(
                 [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
-                 "--odoo-config", conf, "--odoo-database", dbname,
+                 "--odoo-config", conf, "--odoo-database", dbname, "--odoo-http",
                  os.path.join("ems_mailjet", "tests")],
                 os.path.join(VAR, "odoo-tests.log"),
             )

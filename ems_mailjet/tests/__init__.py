@@ -4,3 +4,4 @@ from . import test_security
 from . import test_views
 from . import test_i18n
 from . import test_webhook
+from . import test_sync

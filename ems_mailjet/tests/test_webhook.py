@@ -6,6 +6,7 @@ from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 T0 = 1767261600  # 2026-01-01 10:00:00 UTC
 T0_ODOO = datetime(2026, 1, 1, 10, 0)
@@ -229,6 +230,7 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.snapshot(), before)
 
     # ------------------------------------------------------------------ D8 and errors
+    @mute_logger("odoo.addons.ems_mailjet.controllers.main")
     def test_D8_wrong_credentials_401_nothing_changes(self):
         before = self.snapshot()
         password = self.interface.webhook_password
@@ -250,6 +252,7 @@ class TestWebhook(HttpCase):
             self.assertNotIn(password, response.text)
         self.assertEqual(self.snapshot(), before)
 
+    @mute_logger("odoo.addons.ems_mailjet.controllers.main")
     def test_D8_malformed_authorization_header_401(self):
         headers = {"Content-Type": "application/json", "Authorization": "Basic %%%not-base64"}
         response = self.url_open(
@@ -299,6 +302,7 @@ class TestWebhook(HttpCase):
         self.assertNotIn(self.interface.webhook_token, log)
         self.assertNotIn(self.interface.webhook_user, log)
 
+    @mute_logger("odoo.addons.ems_mailjet.controllers.main")
     def test_bad_json_400_nothing_changes(self):
         before = self.snapshot()
         for raw in ("not json", '{"event": "unsub", ', '"unsub"'):
