@@ -9,6 +9,9 @@ test:            ## lint, tests without Odoo, and (with Odoo 18) the Odoo tests 
 run:             ## Odoo 18 on http://localhost:8069 with ems_mailjet and demo data
 	$(PYTHON) scripts/run_demo.py
 
+bench:           ## 100,000 participants against the sandbox (--latency-ms 20); prints the BENCH line
+	$(PYTHON) scripts/bench.py
+
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory ems_mailjet
