@@ -397,14 +397,14 @@ class EmsInterface(models.Model):
         interfaces._schedule_next_window()
 
     def _nightly_done(self, window):
+        """Tonight's run reached every list (errors of single contacts do not count: they
+        are in the run log and retried the next night)."""
         start = window[0].replace(tzinfo=None)
-        return bool(
-            self.env["ems.mailjet.sync.run"].search_count(
-                [("interface_id", "=", self.id), ("trigger", "=", "cron"),
-                 ("state", "=", "done"), ("started_at", ">=", start)],
-                limit=1,
-            )
+        runs = self.env["ems.mailjet.sync.run"].search(
+            [("interface_id", "=", self.id), ("trigger", "=", "cron"),
+             ("state", "in", ("done", "partial")), ("started_at", ">=", start)]
         )
+        return any(run.lists_done >= run.lists_total for run in runs)
 
     def _schedule_next_window(self):
         now = fields.Datetime.now()
