@@ -80,16 +80,14 @@ class EmsMailjetSyncRun(models.Model):
         self.ensure_one()
         self.log = "\n".join(filter(None, [self.log, line]))
 
-    def _finish(self, state):
+    def _finish(self, state, duration=None):
+        """Close the run; ``duration`` in seconds (measured precisely by the caller; the
+        datetime fields keep whole seconds only)."""
         self.ensure_one()
         now = fields.Datetime.now()
-        self.write(
-            {
-                "state": state,
-                "ended_at": now,
-                "duration": (now - self.started_at).total_seconds(),
-            }
-        )
+        if duration is None:
+            duration = (now - self.started_at).total_seconds()
+        self.write({"state": state, "ended_at": now, "duration": duration})
 
     @api.autovacuum
     def _gc_old_runs(self):
