@@ -136,11 +136,9 @@ class OdooParticipantStore:
             self.model.create(vals_list)
 
     def mark_synced(self, states):
-        by_state = {}
-        for key, state in states.items():
-            by_state.setdefault(state, []).append(key)
-        for state, keys in by_state.items():
-            self.model.browse(keys).write({"mailjet_synced_state": state})
+        # One UPDATE whatever the size of the list (the ORM writes 100 rows per query);
+        # the field is not tracked and nothing is computed from it.
+        self._bulk_update("mailjet_synced_state", states, "varchar")
 
     def set_contact_ids(self, ids):
         self._bulk_update("mailjet_contact_id", {k: str(v) for k, v in ids.items()}, "varchar")
@@ -159,16 +157,18 @@ class OdooParticipantStore:
         self.env.cr.execute(
             SQL(
                 """UPDATE ems_campaign_participant p
-                      SET %(column)s = v.value::%(type)s, write_date = now() at time zone 'UTC'
+                      SET %(column)s = v.value::%(type)s, write_uid = %(uid)s,
+                          write_date = now() at time zone 'UTC'
                      FROM unnest(%(keys)s::int[], %(data)s::text[]) AS v(id, value)
                     WHERE p.id = v.id""",
                 column=SQL.identifier(column),
                 type=SQL(sql_type),
+                uid=self.env.uid,
                 keys=keys,
                 data=[str(d) if d is not None else None for d in data],
             )
         )
-        self.model.browse(keys).invalidate_recordset([column])
+        self.model.browse(keys).invalidate_recordset([column, "write_uid", "write_date"])
 
     def _propagate(self, field_name, keys):
         """Exclusions and contact ids also show on the linked partner or employee."""
