@@ -1,0 +1,331 @@
+"""The Odoo side of ``scripts/bench.py``, run as its own process (one per step).
+
+    python3 scripts/bench_odoo.py build  --conf C --db D --out F.json --api-url U --api-key K
+                                         --api-secret S [--participants N ...]
+    python3 scripts/bench_odoo.py sync   --conf C --db D --out F.json
+
+``build`` fills a fresh database (``-i ems_mailjet --without-demo=all``) with partners and
+employees through the ORM, the newsletter campaigns and the interface through the ORM, and
+the participants with one bulk ``INSERT`` whose rows are checked against participants the
+ORM creates from the same values. ``sync`` runs one full synchronisation exactly as the
+cron does (``ems.interface._run_sync(auto_commit=True)``) and records its wall time, the
+process's peak RSS, the SQL queries and which rows it wrote. Results go to ``--out`` as
+JSON; Odoo's log goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_data  # noqa: E402
+
+QUIET = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_notrack": True,
+    "mail_auto_subscribe_no_notify": True,
+    "no_reset_password": True,
+}
+
+
+def _rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux: ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _current_rss_mb() -> float:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _open(conf: str, db: str):
+    import odoo
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(["-c", conf, "-d", db, "--log-level=warn", "--no-http"])
+    odoo.service.server.load_server_wide_modules()
+    return Registry(db)
+
+
+# ---------------------------------------------------------------------- build
+def build(args) -> dict:
+    from odoo import SUPERUSER_ID, api
+
+    sizes = bench_data.Sizes(
+        participants=args.participants, campaigns=args.campaigns,
+        partners=args.partners, employees=args.employees,
+    )
+    registry = _open(args.conf, args.db)
+    out: dict = {}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, dict(QUIET))
+        started = time.monotonic()
+        interface = env["ems.interface"].create({
+            "name": "Mailjet (bench)",
+            "api_key": args.api_key,
+            "api_secret": args.api_secret,
+            "api_url": args.api_url,
+        })
+        partner_rows = bench_data.partners(sizes)
+        partner_ids = []
+        for start in range(0, len(partner_rows), 2000):
+            batch = partner_rows[start:start + 2000]
+            partner_ids += env["res.partner"].create(
+                [{"name": p.name, "email": p.email, "ref": p.ref or False} for p in batch]
+            ).ids
+        out["partners_s"] = round(time.monotonic() - started, 1)
+        employee_rows = bench_data.employees(sizes)
+        employee_ids = env["hr.employee"].create(
+            [{"name": e.name, "work_email": e.work_email, "barcode": e.barcode or False}
+             for e in employee_rows]
+        ).ids
+        out["employees_s"] = round(time.monotonic() - started, 1)
+        campaigns = env["utm.campaign"].create(
+            [{"title": title, "mailjet_newsletter": True, "mailjet_interface_id": interface.id}
+             for title in bench_data.campaign_titles(sizes)]
+        )
+        env.flush_all()
+        rows = bench_data.participants(sizes)
+        _insert_participants(env, rows, campaigns, partner_ids, employee_ids)
+        out["participants_s"] = round(time.monotonic() - started, 1)
+        out["checked"] = _check_against_orm(env, rows, campaigns, partner_ids, employee_ids)
+        cr.commit()
+        cr.execute("ANALYZE")
+        cr.execute(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'declined'),"
+            " count(partner_id), count(employee_id) FROM ems_campaign_participant"
+        )
+        total, declined, from_partners, from_employees = cr.fetchone()
+        out.update(
+            interface_id=interface.id,
+            campaign_ids=campaigns.ids,
+            participants=total,
+            declined=declined,
+            from_partners=from_partners,
+            from_employees=from_employees,
+            bare=total - from_partners - from_employees,
+            partners=env["res.partner"].search_count([("id", "in", partner_ids)]),
+            employees=len(employee_ids),
+            build_s=round(time.monotonic() - started, 1),
+        )
+    return out
+
+
+def _participant_values(env, rows, campaigns, partner_ids, employee_ids):
+    """Every stored column the ORM fills on create, computed as the ORM computes it."""
+    from odoo.addons.ems_mailjet.services.emails import normalize_email
+
+    partners = {
+        r["id"]: r for r in env["res.partner"].browse(partner_ids).read(["email", "name", "ref"])
+    }
+    employees = {
+        r["id"]: r
+        for r in env["hr.employee"].browse(employee_ids).read(
+            ["work_email", "private_email", "name", "barcode"]
+        )
+    }
+    company_of = {c.id: c.company_id.id or None for c in campaigns}
+    now = env.cr.now()
+    for row in rows:
+        campaign_id = campaigns[row.campaign].id
+        partner_id = employee_id = None
+        if row.kind == "partner":
+            partner_id = partner_ids[row.index]
+            p = partners[partner_id]
+            email, name, number = p["email"], p["name"], p["ref"] or str(partner_id)
+        elif row.kind == "employee":
+            employee_id = employee_ids[row.index]
+            e = employees[employee_id]
+            email = e["work_email"] or e["private_email"]
+            name, number = e["name"], e["barcode"] or str(employee_id)
+        else:
+            email, name, number = row.email, row.name, None
+        declined_at = None
+        if row.declined:
+            declined_at = now.replace(microsecond=0) - timedelta(days=row.declined_days_ago)
+        yield {
+            "campaign_id": campaign_id,
+            "company_id": company_of[campaign_id],
+            "partner_id": partner_id,
+            "employee_id": employee_id,
+            "email": email,
+            "email_normalized": normalize_email(email),
+            "name": name or None,
+            "number": number,
+            "state": "declined" if row.declined else "accepted",
+            "declined_at": declined_at,
+        }
+
+
+COLUMNS = ("campaign_id", "company_id", "partner_id", "employee_id", "email",
+           "email_normalized", "name", "number", "state", "declined_at")
+TYPES = ("int", "int", "int", "int", "varchar", "varchar", "varchar", "varchar", "varchar",
+         "timestamp")
+
+
+def _insert_participants(env, rows, campaigns, partner_ids, employee_ids):
+    """One INSERT ... SELECT unnest(...) for all participants (source 'erp', active)."""
+    values = list(_participant_values(env, rows, campaigns, partner_ids, employee_ids))
+    arrays = [[v[col] for v in values] for col in COLUMNS]
+    unnest = ", ".join(f"%s::{t}[]" for t in TYPES)
+    env.cr.execute(
+        f"""INSERT INTO ems_campaign_participant
+                 ({", ".join(COLUMNS)}, source, active,
+                  create_uid, write_uid, create_date, write_date)
+            SELECT u.*, 'erp', true, %s, %s,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM unnest({unnest}) AS u""",
+        [env.uid, env.uid, *arrays],
+    )
+    env.registry.clear_cache()
+    env.invalidate_all()
+
+
+def _check_against_orm(env, rows, campaigns, partner_ids, employee_ids) -> int:
+    """Create a sample through the ORM (in a scratch campaign, rolled back) and compare
+    every column with the bulk-inserted row of the same person."""
+    sample = [rows[i] for i in range(0, len(rows), max(1, len(rows) // 300))]
+    values, seen = {}, set()
+    for v in _participant_values(env, sample, campaigns, partner_ids, employee_ids):
+        if v["email_normalized"] not in seen:  # one scratch campaign: distinct addresses
+            seen.add(v["email_normalized"])
+            values[(v["campaign_id"], v["email_normalized"])] = v
+    skip = {"id", "campaign_id", "create_date", "write_date", "declined_at"}
+    checked = 0
+    with env.cr.savepoint(flush=False) as savepoint:
+        scratch = env["utm.campaign"].create({"title": "bench scratch"})
+        for (campaign_id, email_normalized), v in values.items():
+            vals = {"campaign_id": scratch.id, "state": v["state"]}
+            if v["partner_id"]:
+                vals["partner_id"] = v["partner_id"]
+            elif v["employee_id"]:
+                vals["employee_id"] = v["employee_id"]
+            else:
+                vals["email"] = v["email"]
+                if v["name"]:
+                    vals["name"] = v["name"]
+            orm = env["ems.campaign.participant"].create(vals)
+            env.flush_all()
+            env.cr.execute("SELECT * FROM ems_campaign_participant WHERE id = %s", [orm.id])
+            names = [d[0] for d in env.cr.description]
+            orm_row = dict(zip(names, env.cr.fetchone(), strict=True))
+            env.cr.execute(
+                "SELECT * FROM ems_campaign_participant"
+                " WHERE campaign_id = %s AND email_normalized = %s",
+                [campaign_id, email_normalized],
+            )
+            sql_row = dict(zip(names, env.cr.fetchone(), strict=True))
+            diff = {
+                k: (orm_row[k], sql_row[k]) for k in names
+                if k not in skip and orm_row[k] != sql_row[k]
+            }
+            if bool(orm_row["declined_at"]) != bool(sql_row["declined_at"]):
+                diff["declined_at"] = (orm_row["declined_at"], sql_row["declined_at"])
+            if diff:
+                raise SystemExit(f"bulk-inserted participant differs from the ORM's: {diff}")
+            checked += 1
+        savepoint.rollback()
+    env.invalidate_all()
+    return checked
+
+
+# ---------------------------------------------------------------------- sync
+def sync(args) -> dict:
+    import odoo.sql_db
+    from odoo import SUPERUSER_ID, api
+
+    registry = _open(args.conf, args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        interface = env["ems.interface"].search([("interface_type", "=", "mailjet")], limit=1)
+        cr.execute("SELECT clock_timestamp() at time zone 'UTC'")
+        mark = cr.fetchone()[0]
+        cr.commit()
+        rss_before = _current_rss_mb()
+        queries_before = odoo.sql_db.sql_counter
+        started = time.monotonic()
+        run = interface._run_sync(trigger="manual", auto_commit=True)
+        wall = time.monotonic() - started
+        queries = odoo.sql_db.sql_counter - queries_before
+        peak = _rss_mb()
+        cr.commit()
+        written = {}
+        for table in ("ems_campaign_participant", "res_partner", "hr_employee", "utm_campaign"):
+            cr.execute(f"SELECT count(*) FROM {table} WHERE write_date >= %s", [mark])
+            written[table] = cr.fetchone()[0]
+        cr.execute(
+            """SELECT count(*),
+                      count(*) FILTER (WHERE mailjet_synced_state IS NULL),
+                      count(*) FILTER (WHERE mailjet_synced_state IS DISTINCT FROM state)
+                 FROM ems_campaign_participant"""
+        )
+        total, never_synced, out_of_sync = cr.fetchone()
+        cr.execute(
+            """SELECT c.mailjet_list_id, count(p.id),
+                      count(p.id) FILTER (WHERE p.state = 'declined'),
+                      c.mailjet_count_total, c.mailjet_count_unsubscribed
+                 FROM utm_campaign c JOIN ems_campaign_participant p ON p.campaign_id = c.id
+                WHERE c.mailjet_newsletter GROUP BY c.id ORDER BY c.id"""
+        )
+        lists = [
+            {"list_id": int(r[0] or 0), "participants": r[1], "declined": r[2],
+             "counted_total": r[3], "counted_unsubscribed": r[4]}
+            for r in cr.fetchall()
+        ]
+        return {
+            "wall_s": round(wall, 2),
+            "peak_rss_mb": round(peak, 1),
+            "rss_before_sync_mb": round(rss_before, 1),
+            "sql_queries": queries,
+            "state": run.state,
+            "api_calls_engine": run.api_calls,
+            "lists_total": run.lists_total,
+            "lists_done": run.lists_done,
+            "pushed": run.pushed,
+            "unsubscribed_in_mailjet": run.unsubscribed_in_mailjet,
+            "declined_from_mailjet": run.declined_from_mailjet,
+            "new_signups": run.new_signups,
+            "errors": run.errors,
+            "log": run.log or "",
+            "written": written,
+            "participants": total,
+            "never_synced": never_synced,
+            "out_of_sync": out_of_sync,
+            "lists": lists,
+        }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("build", "sync"))
+    parser.add_argument("--conf", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--api-url")
+    parser.add_argument("--api-key")
+    parser.add_argument("--api-secret")
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--campaigns", type=int, default=20)
+    parser.add_argument("--partners", type=int, default=10_000)
+    parser.add_argument("--employees", type=int, default=1_000)
+    args = parser.parse_args(argv)
+    result = build(args) if args.step == "build" else sync(args)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
