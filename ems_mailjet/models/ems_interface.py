@@ -35,6 +35,7 @@ MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
 # we check first so that the admin gets a clear message at save time.
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+_SECRET_FIELDS = {"api_secret", "api_secret_input", "webhook_password"}
 
 
 class EmsInterface(models.Model):
@@ -268,10 +269,16 @@ class EmsInterface(models.Model):
 
     def export_data(self, fields_to_export):
         """The API password never leaves the database through an export (D8)."""
-        secret_fields = {"api_secret", "api_secret_input", "webhook_password"}
-        if any(path.split("/")[0] in secret_fields for path in fields_to_export):
+        if any(path.split("/")[0] in _SECRET_FIELDS for path in fields_to_export):
             raise AccessError(self.env._("The API password cannot be exported."))
         return super().export_data(fields_to_export)
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        """Also when the export starts from a campaign or a run (``mailjet_interface_id/
+        api_secret``): every export path to an interface ends here (D8)."""
+        if any(path and path[0] in _SECRET_FIELDS for path in fields):
+            raise AccessError(self.env._("The API password cannot be exported."))
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
 
     def action_open_campaigns(self):
         self.ensure_one()
