@@ -260,8 +260,15 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
             raise MailjetUnavailable(result.interrupted)
 
     if pushed and recount:
-        total = mailjet.count_members(list_id)
-        unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
+        if known_empty:
+            # A list this run created holds exactly what Mailjet just confirmed; only the
+            # account-wide exclusion flag has to be asked. A wrong guess (a job applied in
+            # part) shows in the next run's counts, which then read the list.
+            unsubscribed = report.unsubscribed_in_mailjet
+            total = report.pushed + unsubscribed
+        else:
+            total = mailjet.count_members(list_id)
+            unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
         excluded = mailjet.count_excluded(list_id)
         report.counters = ListCounters(total, total - unsubscribed, unsubscribed, excluded)
         _refresh_exclusions(mailjet, list_id, store, excluded)

@@ -5,3 +5,4 @@ from . import test_views
 from . import test_i18n
 from . import test_webhook
 from . import test_sync
+from . import test_performance
