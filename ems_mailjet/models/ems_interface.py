@@ -445,6 +445,15 @@ class EmsInterface(models.Model):
             run._finish("skipped")
             return run
         try:
+            # A run still "running" while we hold the lock was killed mid-way (D7).
+            for stale in runs.search([("interface_id", "=", self.id), ("state", "=", "running")]):
+                last_seen = stale.write_date
+                stale._note(self.env._(
+                    "Interrupted: the process running this synchronisation stopped before it "
+                    "finished. What it had saved is kept; the following run continues from there."
+                ))
+                stale.write({"state": "failed", "ended_at": last_seen,
+                             "duration": (last_seen - stale.started_at).total_seconds()})
             run = runs.create({"interface_id": self.id, "trigger": trigger})
             self.sudo().sync_requested = False
             if auto_commit:
@@ -507,6 +516,7 @@ class EmsInterface(models.Model):
             run._note(f"{label}: {ensured.error}")
             run.errors += 1
             return
+        lost_list = ensured.created and campaign.mailjet_list_id
         campaign.write({
             "mailjet_list_id": str(ensured.list_id),
             "mailjet_list_name": ensured.name,
@@ -529,6 +539,13 @@ class EmsInterface(models.Model):
         campaign.write(values)
         if ensured.renamed:
             report.notes.append(f"Mailjet list renamed to {ensured.name!r}.")
+        if lost_list:
+            report.notes.append(
+                f"Mailjet list {lost_list} no longer exists (deleted, or another Mailjet "
+                f"account); it was created again as list {ensured.list_id} and the "
+                "participants were sent to it. Unsubscribes made in the old list since the "
+                "last synchronisation could not be read."
+            )
         run._add(report, label)
         if not report.aborted:
             run.lists_done += 1
