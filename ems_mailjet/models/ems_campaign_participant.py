@@ -3,6 +3,11 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..services.emails import InvalidEmail, normalize_email, validate_email
 
+# A spreadsheet runs a cell that starts like a formula. Names and addresses also come from
+# outside (Mailjet signups), so no exported cell starts that way (CSV/formula injection;
+# Odoo's CSV export guards only =, + and -, its XLSX export writes "=…" as a formula).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 
 class EmsCampaignParticipant(models.Model):
     """Someone on a campaign's list: a partner, an employee or a bare e-mail address."""
@@ -186,6 +191,13 @@ class EmsCampaignParticipant(models.Model):
             params["where"] = env._("before") if params["where"] == "before" else env._("after")
         template = translated.get(error.template)
         return template % params if template else str(error)
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        return [
+            ["'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in row]
+            for row in rows
+        ]
 
     @api.model_create_multi
     def create(self, vals_list):
