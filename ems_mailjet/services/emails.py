@@ -95,7 +95,8 @@ def validate_email(value: str | None) -> str:
     Checks, in this order: empty, whitespace inside, no '@', more than one '@', empty part
     before or after the '@', dots at the start or end or two in a row, domain without a
     dot, domain not encodable, total length over 254, part before the '@' over 64,
-    characters not allowed.
+    characters not allowed, a domain label over 63 or a numeric or one-letter top-level
+    domain.
     """
     raw = (value or "").strip()
     if not raw:
@@ -148,10 +149,15 @@ def validate_email(value: str | None) -> str:
             "The part before the '@' of %(email)s contains characters that are not allowed.",
             email=raw,
         )
-    if not all(_DOMAIN_LABEL.match(label) for label in ascii_domain.split(".")):
+    labels = ascii_domain.split(".")
+    if not all(_DOMAIN_LABEL.match(label) for label in labels):
         raise InvalidEmail(
             "The domain of %(email)s contains characters that are not allowed.", email=raw
         )
+    # DNS: a label has at most 63 characters, a top-level domain is never all digits nor
+    # one character; such an address can never receive mail.
+    if max(map(len, labels)) > 63 or labels[-1].isdigit() or len(labels[-1]) < 2:
+        raise InvalidEmail("The domain of %(email)s is not a valid domain name.", email=raw)
     return address
 
 
