@@ -205,7 +205,28 @@ class EmsCampaignParticipant(models.Model):
         for vals in vals_list:
             if vals.get("state") == "declined" and not vals.get("declined_at"):
                 vals["declined_at"] = now
+            if not (vals.get("email") or "").strip():
+                self._check_source_has_email(vals)
         return super().create(vals_list)
+
+    def _check_source_has_email(self, vals):
+        """Without an address of its own, the participant takes the partner's or the
+        employee's: say clearly when that one has none (instead of a database error)."""
+        employee = self.env["hr.employee"].sudo().browse(vals.get("employee_id") or [])
+        partner = self.env["res.partner"].browse(vals.get("partner_id") or [])
+        record = employee or partner
+        if record and not (
+            employee.work_email or employee.private_email if employee else partner.email
+        ):
+            raise ValidationError(
+                self.env._(
+                    "%(name)s has no e-mail address. Enter one on the participant or on "
+                    "%(name)s first.",
+                    name=record.display_name,
+                )
+            )
+        if not record:
+            raise ValidationError(self.env._("The e-mail address is empty."))
 
     def write(self, vals):
         if "email" in vals:

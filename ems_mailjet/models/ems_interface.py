@@ -1,6 +1,7 @@
 import logging
 import secrets
 import threading
+import time
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
@@ -455,11 +456,12 @@ class EmsInterface(models.Model):
                 stale.write({"state": "failed", "ended_at": last_seen,
                              "duration": (last_seen - stale.started_at).total_seconds()})
             run = runs.create({"interface_id": self.id, "trigger": trigger})
+            clock = time.monotonic()
             self.sudo().sync_requested = False
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             state = self._sync_campaigns(run, deadline, auto_commit)
-            run._finish(state)
+            run._finish(state, duration=time.monotonic() - clock)
             values = {"last_sync_at": fields.Datetime.now()}
             if state != "failed":
                 values.update(state="connected", last_error=False)
@@ -534,7 +536,9 @@ class EmsInterface(models.Model):
                 mailjet_count_excluded=report.counters.excluded,
             )
         stats_age = fields.Datetime.now() - (campaign.mailjet_stats_at or datetime.min)
-        if not report.aborted and stats_age > STATISTICS_MAX_AGE:
+        if ensured.created:
+            values["mailjet_stats_at"] = fields.Datetime.now()  # nothing sent to it yet
+        elif not report.aborted and stats_age > STATISTICS_MAX_AGE:
             values.update(self._statistics_values(gateway, ensured.list_id, run))
         campaign.write(values)
         if ensured.renamed:

@@ -6,3 +6,6 @@ from . import test_i18n
 from . import test_webhook
 from . import test_sync
 from . import test_performance
+from . import test_fault_matrix
+from . import test_bad_input
+from . import test_secrets_access
