@@ -14,7 +14,7 @@ class EmsCampaignParticipant(models.Model):
 
     _name = "ems.campaign.participant"
     _description = "Campaign participant"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ems.mailjet.contact.mixin"]
     _order = "campaign_id, name, email_normalized, id"
     _rec_name = "name"
 
@@ -64,13 +64,6 @@ class EmsCampaignParticipant(models.Model):
         default="erp",
         required=True,
         readonly=True,
-    )
-    mailjet_contact_id = fields.Char(string="Mailjet contact ID", readonly=True, copy=False)
-    mailjet_excluded = fields.Boolean(
-        string="Excluded in Mailjet",
-        readonly=True,
-        copy=False,
-        help="Mailjet excludes this address from all marketing campaigns.",
     )
     mailjet_synced_state = fields.Selection(
         selection=[("accepted", "Subscribed"), ("declined", "Unsubscribed")],

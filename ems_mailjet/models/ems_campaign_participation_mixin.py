@@ -1,0 +1,36 @@
+from odoo import fields, models
+
+
+class EmsCampaignParticipationMixin(models.AbstractModel):
+    """The "Campaigns" smart button of a record participants can point to.
+
+    ``_ems_participant_field`` names the participant's many2one to the record.
+    """
+
+    _name = "ems.campaign.participation.mixin"
+    _description = "Campaign participations of a contact or an employee"
+    _ems_participant_field = None
+
+    ems_participation_count = fields.Integer(
+        string="Campaigns", compute="_compute_ems_participation_count"
+    )
+
+    def _compute_ems_participation_count(self):
+        link = self._ems_participant_field
+        counts = dict(
+            self.env["ems.campaign.participant"].sudo()._read_group(
+                [(link, "in", self.ids)], [link], ["__count"]
+            )
+        )
+        for record in self:
+            record.ems_participation_count = counts.get(record, 0)
+
+    def action_open_ems_participations(self):
+        self.ensure_one()
+        link = self._ems_participant_field
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "ems_mailjet.action_ems_campaign_participant"
+        )
+        action["domain"] = [(link, "=", self.id)]
+        action["context"] = {f"default_{link}": self.id}
+        return action
