@@ -38,3 +38,25 @@ def sandbox(sandbox_server):
     """The session's sandbox, emptied (state, faults, call log) before each test."""
     sandbox_server.reset()
     yield sandbox_server
+
+
+def make_gateway(sandbox, attempts=4, **kwargs):
+    """A gateway on the sandbox that retries quickly and never sleeps."""
+    from ems_mailjet.services.gateway import MailjetGateway, RetryPolicy
+
+    kwargs.setdefault("sleep", lambda _seconds: None)
+    kwargs.setdefault("retry", RetryPolicy(attempts=attempts, initial_wait=0.01, max_wait=0.05))
+    return MailjetGateway(SANDBOX_KEY, SANDBOX_SECRET, api_url=sandbox.url, **kwargs)
+
+
+@pytest.fixture
+def gateway(sandbox, request):
+    """A gateway per test; a test module may set ``GATEWAY_ATTEMPTS``."""
+    attempts = getattr(request.module, "GATEWAY_ATTEMPTS", 4)
+    with make_gateway(sandbox, attempts=attempts) as gw:
+        yield gw
+
+
+@pytest.fixture
+def list_id(gateway):
+    return gateway.create_list("Newsletter").id

@@ -1,7 +1,7 @@
 """The gateway against the sandbox, through the real mailjet-rest client, fault by fault."""
 
 import pytest
-from conftest import SANDBOX_KEY, SANDBOX_SECRET
+from conftest import SANDBOX_KEY, make_gateway
 
 from ems_mailjet.services.errors import (
     MailjetAuthFailed,
@@ -15,21 +15,6 @@ from ems_mailjet.services.records import PushContact
 MMC = "contactslist/managemanycontacts"
 
 
-def make_gateway(sandbox, **kwargs):
-    kwargs.setdefault("sleep", lambda _seconds: None)
-    kwargs.setdefault("retry", RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.05))
-    return MailjetGateway(SANDBOX_KEY, SANDBOX_SECRET, api_url=sandbox.url, **kwargs)
-
-
-@pytest.fixture
-def gateway(sandbox):
-    with make_gateway(sandbox) as gw:
-        yield gw
-
-
-@pytest.fixture
-def list_id(gateway):
-    return gateway.create_list("Newsletter").id
 
 
 def contacts(n, start=0, domain="example.com"):

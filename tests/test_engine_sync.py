@@ -1,7 +1,7 @@
 """The orchestrator against the sandbox: two-way sync, call budgets, outages, invariants."""
 
 import pytest
-from conftest import SANDBOX_KEY, SANDBOX_SECRET
+from conftest import SANDBOX_KEY, SANDBOX_SECRET, make_gateway
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,21 +15,7 @@ from ems_mailjet.services.sync import CampaignSync, sync_list, sync_many
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
 
-def make_gateway(sandbox, **kwargs):
-    kwargs.setdefault("sleep", lambda _seconds: None)
-    kwargs.setdefault("retry", RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05))
-    return MailjetGateway(SANDBOX_KEY, SANDBOX_SECRET, api_url=sandbox.url, **kwargs)
-
-
-@pytest.fixture
-def gateway(sandbox):
-    with make_gateway(sandbox) as gw:
-        yield gw
-
-
-@pytest.fixture
-def list_id(gateway):
-    return gateway.create_list("Newsletter").id
+GATEWAY_ATTEMPTS = 3  # the tests below count on three tries per call
 
 
 def members(sandbox, list_id):
@@ -181,7 +167,7 @@ def test_D7_outage_mid_run_leaves_nothing_the_next_run_cannot_finish(sandbox, li
     """Mailjet stops answering while the jobs are polled: they did run, but the ERP
     cannot know. The next run finds them in Mailjet and only marks them synced."""
     erp = erp_with(*((f"u{i}@example.com", ACCEPTED) for i in range(10)))
-    with make_gateway(sandbox, chunk_size=4) as gw:
+    with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS, chunk_size=4) as gw:
         sandbox.fault(kind="status", status=503, path="managemanycontacts", method="GET",
                       count=3)
         first = sync_list(gw, list_id, erp)
@@ -304,7 +290,7 @@ OPS = st.lists(st.one_of(
 def test_D4_D7_interleavings_against_the_sandbox(sandbox_server, ops):
     sandbox = sandbox_server
     sandbox.reset()
-    with make_gateway(sandbox) as gw:
+    with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS) as gw:
         list_id = gw.create_list("Property").id
         erp = InMemoryParticipants()
         pending, final = set(), set()  # Mailjet unsubscribes not yet / already synced
@@ -357,7 +343,7 @@ def test_D7_when_mailjet_is_down_the_remaining_lists_wait(sandbox):
     campaigns = [CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com",
                                                                  ACCEPTED)))
                  for n in range(3)]
-    with make_gateway(sandbox) as gw:
+    with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS) as gw:
         sandbox.fault(kind="status", status=503, path="managemanycontacts", count=3)
         reports = sync_many(gw, campaigns)
     assert reports[0].aborted and reports[0].errors == 1
@@ -367,7 +353,7 @@ def test_D7_when_mailjet_is_down_the_remaining_lists_wait(sandbox):
 
 def test_D7_mailjet_down_before_any_list_is_reported_for_every_campaign(sandbox):
     campaigns = [CampaignSync(n, f"Campaign {n}", None, erp_with()) for n in range(2)]
-    with make_gateway(sandbox) as gw:
+    with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS) as gw:
         sandbox.fault(kind="status", status=500, count=3)
         reports = sync_many(gw, campaigns)
     assert all(r.aborted and "did not answer" in r.error_lines[0] for r in reports.values())
