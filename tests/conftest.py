@@ -60,3 +60,17 @@ def gateway(sandbox, request):
 @pytest.fixture
 def list_id(gateway):
     return gateway.create_list("Newsletter").id
+
+
+@pytest.fixture
+def mj(sandbox):
+    """The official client on the sandbox."""
+    from mailjet_rest import Client
+
+    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
+                timeout=5) as client:
+        yield client
+
+
+def new_list(mj, name):
+    return mj.contactslist.create(data={"Name": name}).json()["Data"][0]["ID"]

@@ -10,13 +10,6 @@ from hypothesis import strategies as st
 from mailjet_rest import Client, DoesNotExistError, ValidationError
 
 
-@pytest.fixture
-def mj(sandbox):
-    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
-                timeout=5) as client:
-        yield client
-
-
 def new_list(mj, name=None):
     name = name or f"list-{uuid.uuid4().hex[:8]}"
     return mj.contactslist.create(data={"Name": name}).json()["Data"][0]["ID"]

@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from conftest import new_list
 from mailjet_rest import (
     ApiError,
     Client,
@@ -15,17 +16,6 @@ from mailjet_rest import (
 )
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-@pytest.fixture
-def mj(sandbox):
-    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
-                timeout=5) as client:
-        yield client
-
-
-def new_list(mj, name):
-    return mj.contactslist.create(data={"Name": name}).json()["Data"][0]["ID"]
 
 
 def add(mj, list_id, emails, action="addnoforce"):

@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from conftest import new_list
 from mailjet_rest import (
     ApiError,
     ApiRateLimitError,
@@ -21,17 +22,6 @@ from mailjet_rest import (
 from mailjet_rest import TimeoutError as MailjetTimeoutError
 
 from mailjet_sandbox.testing import SandboxError
-
-
-@pytest.fixture
-def mj(sandbox):
-    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
-                timeout=5) as client:
-        yield client
-
-
-def new_list(mj, name):
-    return mj.contactslist.create(data={"Name": name}).json()["Data"][0]["ID"]
 
 
 def rfc3339(ts):
