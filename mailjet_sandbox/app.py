@@ -23,9 +23,21 @@ REQUEST_FAULTS = ("status", "delay", "drop")
 _FAULT_KEYS = {"method", "path", "count", "kind", "status", "seconds", "emails", "apply"}
 # Sub-resource names kept in the call log's "resource" (everything else after the
 # resource name is an id, an e-mail or another key and is dropped).
-_ACTION_NAMES = {"managecontact", "managemanycontacts", "managecontactslists",
-                 "getcontactslists", "importlist", "verify", "detailcontent", "send",
-                 "schedule", "test", "status", "validate", "check"}
+_ACTION_NAMES = {
+    "managecontact",
+    "managemanycontacts",
+    "managecontactslists",
+    "getcontactslists",
+    "importlist",
+    "verify",
+    "detailcontent",
+    "send",
+    "schedule",
+    "test",
+    "status",
+    "validate",
+    "check",
+}
 MAX_CALLS_KEPT = 50000
 
 
@@ -43,10 +55,11 @@ def call_resource(path: str) -> str:
     low = [s.lower() for s in segs]
     if "v3" not in low:
         return "/".join(segs)
-    rest = segs[low.index("v3") + 1:]
+    rest = segs[low.index("v3") + 1 :]
     if rest and rest[0].upper() == "REST" and len(rest) > 1:
-        return "/".join([rest[1].lower()] + [s.lower() for s in rest[2:]
-                                             if s.lower() in _ACTION_NAMES])
+        return "/".join(
+            [rest[1].lower()] + [s.lower() for s in rest[2:] if s.lower() in _ACTION_NAMES]
+        )
     if rest and rest[0].upper() == "DATA":
         return "/".join(["DATA"] + [s for s in rest[1:] if not s.isdigit() and "@" not in s])
     return "/".join(rest)
@@ -62,8 +75,13 @@ def check_fault(spec: Any) -> dict:
     kind = spec.get("kind") or ("status" if "status" in spec else None)
     if kind not in FAULT_KINDS:
         raise ControlError(400, f"kind must be one of {FAULT_KINDS}")
-    out = {"kind": kind, "count": spec.get("count", 1), "method": spec.get("method"),
-           "path": spec.get("path"), "apply": bool(spec.get("apply", False))}
+    out = {
+        "kind": kind,
+        "count": spec.get("count", 1),
+        "method": spec.get("method"),
+        "path": spec.get("path"),
+        "apply": bool(spec.get("apply", False)),
+    }
     if not isinstance(out["count"], int) or out["count"] < 1:
         raise ControlError(400, "count must be a positive integer")
     if out["method"] is not None:
@@ -89,14 +107,23 @@ def check_fault(spec: Any) -> dict:
 class App:
     """All server state plus the request handling that does not touch sockets."""
 
-    def __init__(self, api_key: str, api_secret: str, job_polls: int = 1,
-                 latency_ms: float = 0, strict_properties: bool = True):
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        job_polls: int = 1,
+        latency_ms: float = 0,
+        strict_properties: bool = True,
+    ):
         self.store = Store()
         self.lock = self.store.lock
         self.api_key = api_key
         self.api_secret = api_secret
-        self.defaults = {"job_polls": job_polls, "latency_ms": latency_ms,
-                         "strict_properties": strict_properties}
+        self.defaults = {
+            "job_polls": job_polls,
+            "latency_ms": latency_ms,
+            "strict_properties": strict_properties,
+        }
         self.persister: Any = None
         self.epoch = 0  # bumped by reset: calls in flight across a reset are discarded
         self._reset_runtime()
@@ -121,8 +148,11 @@ class App:
         except (binascii.Error, ValueError):
             return False
         key, sep, secret = decoded.partition(b":")
-        return bool(sep) and hmac.compare_digest(key, self.api_key.encode()) \
+        return (
+            bool(sep)
+            and hmac.compare_digest(key, self.api_key.encode())
             and hmac.compare_digest(secret, self.api_secret.encode())
+        )
 
     # ------------------------------------------------------------- faults
     def _take(self, kinds: tuple[str, ...], method: str, path: str) -> dict | None:
@@ -153,22 +183,38 @@ class App:
             return fail, set(errs["emails"]) if errs else set()
 
     # ------------------------------------------------------------- call log
-    def record(self, method: str, path: str, query: str, status: int | None,
-               fault: str | None, ignored: list[str]) -> None:
+    def record(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int | None,
+        fault: str | None,
+        ignored: list[str],
+    ) -> None:
         """Log one API call (control calls are not logged)."""
         resource = call_resource(path)
         with self.lock:
             self.total += 1
             self.by[f"{method} {resource}"] += 1
-            self.calls.append({"method": method, "resource": resource, "path": path,
-                               "query": query, "status": status, "fault": fault,
-                               "ignored_params": ignored})
+            self.calls.append(
+                {
+                    "method": method,
+                    "resource": resource,
+                    "path": path,
+                    "query": query,
+                    "status": status,
+                    "fault": fault,
+                    "ignored_params": ignored,
+                }
+            )
             if len(self.calls) > MAX_CALLS_KEPT:
                 del self.calls[: len(self.calls) - MAX_CALLS_KEPT]
 
     # ------------------------------------------------------------- API
-    def handle_api(self, method: str, path: str, query: str, auth: str | None,
-                   body: bytes) -> tuple[Response, list[str]]:
+    def handle_api(
+        self, method: str, path: str, query: str, auth: str | None, body: bytes
+    ) -> tuple[Response, list[str]]:
         """One Mailjet API call (auth, routing, errors); returns (answer, ignored params)."""
         segs = [unquote(s) for s in path.split("/") if s]
         with self.lock:
@@ -179,7 +225,7 @@ class App:
                 low = [s.lower() for s in segs]
                 if "v3" not in low:
                     raise not_found()
-                rest = segs[low.index("v3") + 1:]
+                rest = segs[low.index("v3") + 1 :]
                 kind = rest[0].upper() if rest else ""
                 if kind not in ("REST", "DATA"):
                     if kind == "SEND":
@@ -198,12 +244,14 @@ class App:
     # ------------------------------------------------------------- control
     def handle_control(self, method: str, path: str, query: str, body: bytes) -> Response:
         """``/_sandbox/<name>`` endpoints (JSON in/out, no Mailjet auth)."""
-        name = path[len("/_sandbox/"):].strip("/")
+        name = path[len("/_sandbox/") :].strip("/")
         handler = getattr(self, f"c_{method.lower()}_{name}", None)
         try:
             if handler is None:
-                raise ControlError(404 if name not in _CONTROL_NAMES else 405,
-                                   f"no control endpoint {method} /_sandbox/{name}")
+                raise ControlError(
+                    404 if name not in _CONTROL_NAMES else 405,
+                    f"no control endpoint {method} /_sandbox/{name}",
+                )
             data = json.loads(body) if body.strip() else {}
             with self.lock:
                 result = handler(data, dict(parse_qsl(query)))
@@ -253,8 +301,12 @@ class App:
         else:
             store.update_row(row, active=True, unsub=False)
         signup = store.add_signup(contact["ID"], lst["ID"], email)
-        return {"ContactID": contact["ID"], "ListRecipientID": row["ID"], "SignupID": signup["ID"],
-                "SignupAt": signup["SignupAt"]}
+        return {
+            "ContactID": contact["ID"],
+            "ListRecipientID": row["ID"],
+            "SignupID": signup["ID"],
+            "SignupAt": signup["SignupAt"],
+        }
 
     def c_post_unsubscribe(self, data: dict, _q: dict) -> dict:
         """A recipient clicks the unsubscribe link of a list."""
@@ -316,8 +368,11 @@ class App:
         if not isinstance(stats, dict) or set(stats) - set(COUNTERS):
             raise ControlError(400, f"stats keys must be among {COUNTERS}")
         clean = {k: parse_int(v) for k, v in stats.items()}
-        extra = {k: data[k] for k in ("NewsLetterID", "SendStartAt", "FromEmail", "FromName")
-                 if k in data}
+        extra = {
+            k: data[k]
+            for k in ("NewsLetterID", "SendStartAt", "FromEmail", "FromName")
+            if k in data
+        }
         rec = self.store.create_campaign(lst["ID"], str(data.get("Subject", "")), clean, extra)
         return {"ID": rec["ID"]}
 
@@ -336,8 +391,11 @@ class App:
 
     def c_get_config(self, _data: dict, _q: dict) -> dict:
         """Runtime settings."""
-        return {"job_polls": self.job_polls, "latency_ms": self.latency_ms,
-                "strict_properties": self.strict_properties}
+        return {
+            "job_polls": self.job_polls,
+            "latency_ms": self.latency_ms,
+            "strict_properties": self.strict_properties,
+        }
 
     def c_post_config(self, data: dict, q: dict) -> dict:
         """Change job_polls / latency_ms / strict_properties until the next reset."""

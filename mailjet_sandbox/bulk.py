@@ -73,8 +73,14 @@ def parse_contacts(store: Any, contacts: Any, strict: bool) -> tuple[list[dict],
     return valid, errors
 
 
-def run_job(req: Any, kind: str, list_id: int, actions: list[tuple[int, str]],
-            entries: list[dict], errors: list[dict]) -> Response:
+def run_job(
+    req: Any,
+    kind: str,
+    list_id: int,
+    actions: list[tuple[int, str]],
+    entries: list[dict],
+    errors: list[dict],
+) -> Response:
     """Create (and immediately apply) a job; answer 201 with its JobID."""
     store = req.store
     fail, bad_emails = req.app.take_job_faults(req.method, req.raw_path)
@@ -85,9 +91,12 @@ def run_job(req: Any, kind: str, list_id: int, actions: list[tuple[int, str]],
             if entry["Email"] in bad_emails:
                 errors.append({"Email": entry["Email"], "Error": "Contact could not be imported"})
                 continue
-            rec = store.upsert_contact(entry["Email"], entry.get("Name"),
-                                       entry.get("IsExcludedFromCampaigns"),
-                                       entry.get("Properties"))
+            rec = store.upsert_contact(
+                entry["Email"],
+                entry.get("Name"),
+                entry.get("IsExcludedFromCampaigns"),
+                entry.get("Properties"),
+            )
             for lid, act in actions:
                 store.apply_action(rec["ID"], lid, act)
             applied += 1
@@ -98,10 +107,19 @@ def run_job(req: Any, kind: str, list_id: int, actions: list[tuple[int, str]],
     else:
         message = ""
     store.jobs[job_id] = {
-        "ID": job_id, "Kind": kind, "ListID": list_id, "Actions": actions,
-        "Final": "Error" if fail else "Completed", "Count": applied, "Error": message,
-        "ErrorFile": error_file(job_id) if errors else "", "Errors": errors,
-        "JobStart": store.now(), "JobEnd": 0, "Polls": 0, "PollsNeeded": req.app.job_polls,
+        "ID": job_id,
+        "Kind": kind,
+        "ListID": list_id,
+        "Actions": actions,
+        "Final": "Error" if fail else "Completed",
+        "Count": applied,
+        "Error": message,
+        "ErrorFile": error_file(job_id) if errors else "",
+        "Errors": errors,
+        "JobStart": store.now(),
+        "JobEnd": 0,
+        "Polls": 0,
+        "PollsNeeded": req.app.job_polls,
     }
     store.touch()
     return envelope([{"JobID": job_id}], status=201)
@@ -113,15 +131,25 @@ def job_view(store: Any, job: dict, poll: bool) -> dict:
         job["Polls"] += 1
         store.dirty += 1
     seen, needed = job["Polls"], job["PollsNeeded"]
-    view = {"Count": 0, "Error": "", "ErrorFile": "", "JobEnd": "",
-            "JobStart": rfc3339(job["JobStart"])}
+    view = {
+        "Count": 0,
+        "Error": "",
+        "ErrorFile": "",
+        "JobEnd": "",
+        "JobStart": rfc3339(job["JobStart"]),
+    }
     if seen <= needed and needed > 0:
         view["Status"] = "Allocated" if seen == 0 or (seen == 1 and needed >= 2) else "Importing"
         return view
     if not job["JobEnd"]:
         job["JobEnd"] = max(store.now(), job["JobStart"])
-    view.update(Count=job["Count"], Error=job["Error"], ErrorFile=job["ErrorFile"],
-                JobEnd=rfc3339(job["JobEnd"]), Status=job["Final"])
+    view.update(
+        Count=job["Count"],
+        Error=job["Error"],
+        ErrorFile=job["ErrorFile"],
+        JobEnd=rfc3339(job["JobEnd"]),
+        Status=job["Final"],
+    )
     return view
 
 

@@ -26,8 +26,13 @@ class Response:
 
     __slots__ = ("status", "body", "content_type", "headers")
 
-    def __init__(self, status: int, body: bytes = b"", content_type: str = "application/json",
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ):
         self.status = status
         self.body = body
         self.content_type = content_type
@@ -102,10 +107,19 @@ def status_response(status: int) -> Response:
     if status == 401:
         return unauthorized()
     if status >= 500:
-        return json_response(status, {
-            "ErrorIdentifier": guid(), "ErrorInfo": "",
-            "ErrorMessage": "Internal Server Error", "StatusCode": status,
-        })
-    messages = {400: "Bad Request", 403: "Forbidden", 404: "Object not found",
-                405: "Method not allowed"}
+        return json_response(
+            status,
+            {
+                "ErrorIdentifier": guid(),
+                "ErrorInfo": "",
+                "ErrorMessage": "Internal Server Error",
+                "StatusCode": status,
+            },
+        )
+    messages = {
+        400: "Bad Request",
+        403: "Forbidden",
+        404: "Object not found",
+        405: "Method not allowed",
+    }
     return MailjetError(status, messages.get(status, "Error")).response()

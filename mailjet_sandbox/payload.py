@@ -9,8 +9,9 @@ from .store import ACTIONS
 from .util import parse_bool, parse_int
 
 
-def fields(body: Any, type_name: str, writable: tuple[str, ...],
-           readonly: tuple[str, ...] = ()) -> dict[str, Any]:
+def fields(
+    body: Any, type_name: str, writable: tuple[str, ...], readonly: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """``{canonical name: value}``; 400 for read-only (MJ19) or unknown properties."""
     if not isinstance(body, dict):
         raise bad_request("Invalid json input: a JSON object is expected")

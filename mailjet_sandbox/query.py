@@ -38,7 +38,11 @@ def lower(value: str) -> str:
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "int": parse_int, "bool": parse_bool, "ts": parse_ts, "str": text, "lower": lower,
+    "int": parse_int,
+    "bool": parse_bool,
+    "ts": parse_ts,
+    "str": text,
+    "lower": lower,
 }
 
 
@@ -54,10 +58,14 @@ def field_keys(fields: Iterable[str]) -> dict[str, Callable[[Any, dict], Any]]:
 class Collection:
     """How one resource is listed: filters, candidate selection, rendering, sort keys."""
 
-    def __init__(self, name: str, filters: dict[str, str],
-                 select: Callable[[Any, dict], list[dict]],
-                 render: Callable[[Any, dict], dict],
-                 sort_keys: dict[str, Callable[[Any, dict], Any]]):
+    def __init__(
+        self,
+        name: str,
+        filters: dict[str, str],
+        select: Callable[[Any, dict], list[dict]],
+        render: Callable[[Any, dict], dict],
+        sort_keys: dict[str, Callable[[Any, dict], Any]],
+    ):
         self.name = name
         self.filters = {k.lower(): (k, PARSERS[kind]) for k, kind in filters.items()}
         self.select = select
@@ -147,5 +155,5 @@ def run(store: Any, coll: Collection, params: Params) -> tuple[Response, list[st
     rows = records(store, coll, parsed, sort)
     if count_only:
         return json_response(200, {"Count": len(rows), "Data": [], "Total": len(rows)}), ignored
-    page = rows[offset:offset + limit]
+    page = rows[offset : offset + limit]
     return envelope([coll.render(store, rec) for rec in page]), ignored

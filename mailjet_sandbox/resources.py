@@ -24,7 +24,8 @@ from .store import APIKEY_ID, COUNTERS, DATATYPES, EVENT_TYPES, email_error
 from .util import parse_bool, rfc3339
 
 # Real Mailjet resources this sandbox does not model: answered 501, not "Unknown resource".
-UNMODELLED = frozenset("""
+UNMODELLED = frozenset(
+    """
 aggregategraphstatistics apikey apikeyaccess apikeytotals axtesting batchjob bouncestatistics
 campaigndraft campaigngraphstatistics campaignoverview campaignstatistics clickstatistics
 contactfilter contacthistorydata contactstatistics csvimport dns domainstatistics
@@ -33,7 +34,8 @@ messageinformation messagesentstatistics messagestate messagestatistics metasend
 myprofile newsletter openinformation openstatistics parseroute preferences sender
 senderstatistics statistics template templates toplinkclicked trigger user
 useragentstatistics widget widgetcustomvalue
-""".split())
+""".split()
+)
 
 _UNSET = object()
 
@@ -41,8 +43,15 @@ _UNSET = object()
 class Request:
     """One authenticated REST/DATA call."""
 
-    def __init__(self, app: Any, method: str, raw_path: str, segments: list[str],
-                 params: dict[str, tuple[str, str]], body: bytes):
+    def __init__(
+        self,
+        app: Any,
+        method: str,
+        raw_path: str,
+        segments: list[str],
+        params: dict[str, tuple[str, str]],
+        body: bytes,
+    ):
         self.app = app
         self.store = app.store
         self.method = method
@@ -87,13 +96,23 @@ def unmodelled(what: str) -> MailjetError:
 # ================================================================= renderers
 def render_list(_store: Any, rec: dict) -> dict:
     """A contactslist row."""
-    return {"Address": rec["Address"], "CreatedAt": rfc3339(rec["CreatedAt"]), "ID": rec["ID"],
-            "IsDeleted": rec["IsDeleted"], "Name": rec["Name"],
-            "SubscriberCount": rec["SubscriberCount"]}
+    return {
+        "Address": rec["Address"],
+        "CreatedAt": rfc3339(rec["CreatedAt"]),
+        "ID": rec["ID"],
+        "IsDeleted": rec["IsDeleted"],
+        "Name": rec["Name"],
+        "SubscriberCount": rec["SubscriberCount"],
+    }
 
 
-_CONTACT_TS = ("CreatedAt", "ExclusionFromCampaignsUpdatedAt", "LastActivityAt", "LastUpdateAt",
-               "UnsubscribedAt")
+_CONTACT_TS = (
+    "CreatedAt",
+    "ExclusionFromCampaignsUpdatedAt",
+    "LastActivityAt",
+    "LastUpdateAt",
+    "UnsubscribedAt",
+)
 
 
 def render_contact(_store: Any, rec: dict) -> dict:
@@ -106,11 +125,16 @@ def render_contact(_store: Any, rec: dict) -> dict:
 
 def render_recipient(store: Any, row: dict) -> dict:
     """A listrecipient row: no e-mail, as in real Mailjet."""
-    return {"ContactID": row["ContactID"], "ID": row["ID"], "IsActive": row["IsActive"],
-            "IsUnsubscribed": row["IsUnsubscribed"], "ListID": row["ListID"],
-            "ListName": store.lists[row["ListID"]]["Name"],
-            "SubscribedAt": rfc3339(row["SubscribedAt"]),
-            "UnsubscribedAt": rfc3339(row["UnsubscribedAt"])}
+    return {
+        "ContactID": row["ContactID"],
+        "ID": row["ID"],
+        "IsActive": row["IsActive"],
+        "IsUnsubscribed": row["IsUnsubscribed"],
+        "ListID": row["ListID"],
+        "ListName": store.lists[row["ListID"]]["Name"],
+        "SubscribedAt": rfc3339(row["SubscribedAt"]),
+        "UnsubscribedAt": rfc3339(row["UnsubscribedAt"]),
+    }
 
 
 def render_plain(_store: Any, rec: dict) -> dict:
@@ -129,11 +153,14 @@ def render_campaign(_store: Any, rec: dict) -> dict:
 # ================================================================= selections
 def select_lists(store: Any, f: dict) -> list[dict]:
     """contactslist filters: Name, Address, IsDeleted, ExcludeID."""
-    return [rec for rec in store.lists.values()
-            if ("Name" not in f or rec["Name"].strip().lower() == f["Name"])
-            and ("Address" not in f or rec["Address"] == f["Address"])
-            and ("IsDeleted" not in f or rec["IsDeleted"] == f["IsDeleted"])
-            and ("ExcludeID" not in f or rec["ID"] != f["ExcludeID"])]
+    return [
+        rec
+        for rec in store.lists.values()
+        if ("Name" not in f or rec["Name"].strip().lower() == f["Name"])
+        and ("Address" not in f or rec["Address"] == f["Address"])
+        and ("IsDeleted" not in f or rec["IsDeleted"] == f["IsDeleted"])
+        and ("ExcludeID" not in f or rec["ID"] != f["ExcludeID"])
+    ]
 
 
 def select_contacts(store: Any, f: dict) -> list[dict]:
@@ -177,10 +204,13 @@ def select_recipients(store: Any, f: dict) -> list[dict]:
 
 
 _SIGNUP_TESTS = {
-    "ContactsList": lambda r, v: r["ListID"] == v, "Contact": lambda r, v: r["ContactID"] == v,
-    "Email": lambda r, v: r["Email"] == v, "Source": lambda r, v: r["Source"].lower() == v,
+    "ContactsList": lambda r, v: r["ListID"] == v,
+    "Contact": lambda r, v: r["ContactID"] == v,
+    "Email": lambda r, v: r["Email"] == v,
+    "Source": lambda r, v: r["Source"].lower() == v,
     "SourceId": lambda r, v: r["SourceId"] == v,
-    "MinSignupAt": lambda r, v: r["SignupAt"] >= v, "MaxSignupAt": lambda r, v: r["SignupAt"] <= v,
+    "MinSignupAt": lambda r, v: r["SignupAt"] >= v,
+    "MaxSignupAt": lambda r, v: r["SignupAt"] <= v,
     "MinConfirmAt": lambda r, v: r["ConfirmAt"] >= v,
     "MaxConfirmAt": lambda r, v: r["ConfirmAt"] <= v,
 }
@@ -194,29 +224,38 @@ def select_signups(store: Any, f: dict) -> list[dict]:
 
 def select_campaigns(store: Any, f: dict) -> list[dict]:
     """campaign filters: ContactsList, NewsLetter, FromTS/ToTS (on SendStartAt), IsDeleted."""
-    return [c for c in store.campaigns.values()
-            if ("ContactsList" not in f or c["ListID"] == f["ContactsList"])
-            and ("NewsLetter" not in f or c["NewsLetterID"] == f["NewsLetter"])
-            and ("FromTS" not in f or c["SendStartAt"] >= f["FromTS"])
-            and ("ToTS" not in f or c["SendStartAt"] <= f["ToTS"])
-            and ("IsDeleted" not in f or c["IsDeleted"] == f["IsDeleted"])]
+    return [
+        c
+        for c in store.campaigns.values()
+        if ("ContactsList" not in f or c["ListID"] == f["ContactsList"])
+        and ("NewsLetter" not in f or c["NewsLetterID"] == f["NewsLetter"])
+        and ("FromTS" not in f or c["SendStartAt"] >= f["FromTS"])
+        and ("ToTS" not in f or c["SendStartAt"] <= f["ToTS"])
+        and ("IsDeleted" not in f or c["IsDeleted"] == f["IsDeleted"])
+    ]
 
 
 def select_callbacks(store: Any, f: dict) -> list[dict]:
     """eventcallbackurl filters: EventType, Backup/IsBackup, Status, Version."""
     backup = f.get("Backup", f.get("IsBackup"))
-    return [c for c in store.callbacks.values()
-            if ("EventType" not in f or c["EventType"] == f["EventType"])
-            and (backup is None or c["IsBackup"] == backup)
-            and ("Status" not in f or c["Status"].lower() == f["Status"])
-            and ("Version" not in f or c["Version"] == f["Version"])]
+    return [
+        c
+        for c in store.callbacks.values()
+        if ("EventType" not in f or c["EventType"] == f["EventType"])
+        and (backup is None or c["IsBackup"] == backup)
+        and ("Status" not in f or c["Status"].lower() == f["Status"])
+        and ("Version" not in f or c["Version"] == f["Version"])
+    ]
 
 
 def select_metadata(store: Any, f: dict) -> list[dict]:
     """contactmetadata filters: Datatype, NameSpace."""
-    return [m for m in store.metadata.values()
-            if ("Datatype" not in f or m["Datatype"] == f["Datatype"])
-            and ("NameSpace" not in f or m["NameSpace"] == f["NameSpace"])]
+    return [
+        m
+        for m in store.metadata.values()
+        if ("Datatype" not in f or m["Datatype"] == f["Datatype"])
+        and ("NameSpace" not in f or m["NameSpace"] == f["NameSpace"])
+    ]
 
 
 def _listname_key(store: Any, row: dict) -> str:
@@ -224,43 +263,104 @@ def _listname_key(store: Any, row: dict) -> str:
 
 
 CONTACTSLISTS = Collection(
-    "contactslist", {"Name": "lower", "Address": "lower", "IsDeleted": "bool", "ExcludeID": "int"},
-    select_lists, render_list,
-    field_keys(("ID", "Name", "Address", "CreatedAt", "IsDeleted", "SubscriberCount")))
+    "contactslist",
+    {"Name": "lower", "Address": "lower", "IsDeleted": "bool", "ExcludeID": "int"},
+    select_lists,
+    render_list,
+    field_keys(("ID", "Name", "Address", "CreatedAt", "IsDeleted", "SubscriberCount")),
+)
 CONTACTS = Collection(
-    "contact", {"ContactsList": "int", "IsExcludedFromCampaigns": "bool"},
-    select_contacts, render_contact,
-    field_keys(("ID", "Email", "Name", "CreatedAt", "LastUpdateAt", "LastActivityAt",
-                "IsExcludedFromCampaigns", "ExclusionFromCampaignsUpdatedAt", "DeliveredCount",
-                "UnsubscribedAt")))
+    "contact",
+    {"ContactsList": "int", "IsExcludedFromCampaigns": "bool"},
+    select_contacts,
+    render_contact,
+    field_keys(
+        (
+            "ID",
+            "Email",
+            "Name",
+            "CreatedAt",
+            "LastUpdateAt",
+            "LastActivityAt",
+            "IsExcludedFromCampaigns",
+            "ExclusionFromCampaignsUpdatedAt",
+            "DeliveredCount",
+            "UnsubscribedAt",
+        )
+    ),
+)
 RECIPIENTS = Collection(
     "listrecipient",
-    {"ContactsList": "int", "Unsub": "bool", "Contact": "int", "ContactEmail": "lower",
-     "Active": "bool", "ListName": "lower", "IgnoreDeleted": "bool"},
-    select_recipients, render_recipient,
-    {**field_keys(("ID", "ContactID", "ListID", "IsActive", "IsUnsubscribed", "SubscribedAt",
-                   "UnsubscribedAt")), "ListName": _listname_key})
+    {
+        "ContactsList": "int",
+        "Unsub": "bool",
+        "Contact": "int",
+        "ContactEmail": "lower",
+        "Active": "bool",
+        "ListName": "lower",
+        "IgnoreDeleted": "bool",
+    },
+    select_recipients,
+    render_recipient,
+    {
+        **field_keys(
+            (
+                "ID",
+                "ContactID",
+                "ListID",
+                "IsActive",
+                "IsUnsubscribed",
+                "SubscribedAt",
+                "UnsubscribedAt",
+            )
+        ),
+        "ListName": _listname_key,
+    },
+)
 SIGNUPS = Collection(
     "contactslistsignup",
-    {"ContactsList": "int", "Contact": "int", "Email": "lower", "MinSignupAt": "ts",
-     "MaxSignupAt": "ts", "MinConfirmAt": "ts", "MaxConfirmAt": "ts", "Source": "lower",
-     "SourceId": "int"},
-    select_signups, render_plain,
-    field_keys(("ID", "ContactID", "ListID", "Email", "SignupAt", "ConfirmAt")))
+    {
+        "ContactsList": "int",
+        "Contact": "int",
+        "Email": "lower",
+        "MinSignupAt": "ts",
+        "MaxSignupAt": "ts",
+        "MinConfirmAt": "ts",
+        "MaxConfirmAt": "ts",
+        "Source": "lower",
+        "SourceId": "int",
+    },
+    select_signups,
+    render_plain,
+    field_keys(("ID", "ContactID", "ListID", "Email", "SignupAt", "ConfirmAt")),
+)
 CAMPAIGNS = Collection(
     "campaign",
     {"ContactsList": "int", "NewsLetter": "int", "FromTS": "ts", "ToTS": "ts", "IsDeleted": "bool"},
-    select_campaigns, render_campaign,
-    field_keys(("ID", "CreatedAt", "SendStartAt", "SendEndAt", "Subject", "ListID")))
+    select_campaigns,
+    render_campaign,
+    field_keys(("ID", "CreatedAt", "SendStartAt", "SendEndAt", "Subject", "ListID")),
+)
 CALLBACKS = Collection(
     "eventcallbackurl",
-    {"EventType": "lower", "Backup": "bool", "IsBackup": "bool", "Status": "lower",
-     "Version": "int"},
-    select_callbacks, render_plain,
-    field_keys(("ID", "EventType", "IsBackup", "Status", "Version")))
+    {
+        "EventType": "lower",
+        "Backup": "bool",
+        "IsBackup": "bool",
+        "Status": "lower",
+        "Version": "int",
+    },
+    select_callbacks,
+    render_plain,
+    field_keys(("ID", "EventType", "IsBackup", "Status", "Version")),
+)
 METADATA = Collection(
-    "contactmetadata", {"Datatype": "lower", "NameSpace": "lower"},
-    select_metadata, render_plain, field_keys(("ID", "Name", "Datatype", "NameSpace")))
+    "contactmetadata",
+    {"Datatype": "lower", "NameSpace": "lower"},
+    select_metadata,
+    render_plain,
+    field_keys(("ID", "Name", "Datatype", "NameSpace")),
+)
 
 
 # ================================================================= contactslist
@@ -273,8 +373,12 @@ def _list(req: Request, key: str) -> dict:
 
 def contactslist_create(req: Request) -> Response:
     """POST contactslist ``{"Name"}`` -> 201; duplicate name -> 400 MJ18."""
-    body = payload.fields(req.json(), "TContactsList", ("Name", "IsDeleted"),
-                          ("ID", "Address", "CreatedAt", "SubscriberCount"))
+    body = payload.fields(
+        req.json(),
+        "TContactsList",
+        ("Name", "IsDeleted"),
+        ("ID", "Address", "CreatedAt", "SubscriberCount"),
+    )
     rec = req.store.create_list(body.get("Name"))
     if body.get("IsDeleted") is not None:
         rec["IsDeleted"] = payload.boolean("IsDeleted", body["IsDeleted"])
@@ -284,8 +388,12 @@ def contactslist_create(req: Request) -> Response:
 def contactslist_update(req: Request, key: str) -> Response:
     """PUT contactslist/{id}: Name, IsDeleted; 304 if nothing changes."""
     rec = _list(req, key)
-    body = payload.fields(req.json(), "TContactsList", ("Name", "IsDeleted"),
-                          ("ID", "Address", "CreatedAt", "SubscriberCount"))
+    body = payload.fields(
+        req.json(),
+        "TContactsList",
+        ("Name", "IsDeleted"),
+        ("ID", "Address", "CreatedAt", "SubscriberCount"),
+    )
     changed = False
     if "Name" in body and body["Name"] != rec["Name"]:
         req.store.rename_list(rec, body["Name"])
@@ -308,8 +416,9 @@ def contactslist_delete(req: Request, key: str) -> Response:
 def managecontact(req: Request, key: str) -> Response:
     """POST contactslist/{id}/managecontact: upsert one contact and apply Action."""
     lst = _list(req, key)
-    body = payload.fields(req.json(), "TContactsListManageContact",
-                          ("Email", "Name", "Action", "Properties"))
+    body = payload.fields(
+        req.json(), "TContactsListManageContact", ("Email", "Name", "Action", "Properties")
+    )
     problem = email_error(body.get("Email"))
     if problem:
         raise bad_request(f"MJ08 Property Email is invalid: {problem}")
@@ -317,38 +426,64 @@ def managecontact(req: Request, key: str) -> Response:
     name = body.get("Name")
     if name is not None:
         payload.string("Name", name)
-    clean, problems = req.store.check_properties(body.get("Properties") or {},
-                                                 req.app.strict_properties)
+    clean, problems = req.store.check_properties(
+        body.get("Properties") or {}, req.app.strict_properties
+    )
     if problems:
         raise bad_request("Object properties invalid", {"Properties": problems})
     rec = req.store.upsert_contact(body["Email"], name, None, clean)
     req.store.apply_action(rec["ID"], lst["ID"], act)
-    return envelope([{"Action": act, "ContactID": rec["ID"], "Email": rec["Email"],
-                      "Name": rec["Name"], "Properties": req.store.properties.get(rec["ID"], {})}],
-                    status=201)
+    return envelope(
+        [
+            {
+                "Action": act,
+                "ContactID": rec["ID"],
+                "Email": rec["Email"],
+                "Name": rec["Name"],
+                "Properties": req.store.properties.get(rec["ID"], {}),
+            }
+        ],
+        status=201,
+    )
 
 
 def contactslist_route(req: Request, segs: list[str]) -> Response:
     """contactslist[/{id|address}[/managecontact|/managemanycontacts[/{JobID}]]]."""
     if not segs:
-        return dispatch(req, {"GET": lambda: req.listing(CONTACTSLISTS),
-                              "POST": lambda: contactslist_create(req)})
+        return dispatch(
+            req,
+            {"GET": lambda: req.listing(CONTACTSLISTS), "POST": lambda: contactslist_create(req)},
+        )
     key = segs[0]
     if len(segs) == 1:
-        return dispatch(req, {
-            "GET": lambda: envelope([render_list(req.store, _list(req, key))]),
-            "PUT": lambda: contactslist_update(req, key),
-            "DELETE": lambda: contactslist_delete(req, key)})
+        return dispatch(
+            req,
+            {
+                "GET": lambda: envelope([render_list(req.store, _list(req, key))]),
+                "PUT": lambda: contactslist_update(req, key),
+                "DELETE": lambda: contactslist_delete(req, key),
+            },
+        )
     action = segs[1].lower()
     if action == "managecontact" and len(segs) == 2:
         return dispatch(req, {"POST": lambda: managecontact(req, key)})
     if action == "managemanycontacts" and len(segs) == 2:
-        return dispatch(req, {
-            "POST": lambda: bulk.create_list_job(req, _list(req, key)),
-            "GET": lambda: bulk.list_jobs(req, "list", _list(req, key)["ID"])})
+        return dispatch(
+            req,
+            {
+                "POST": lambda: bulk.create_list_job(req, _list(req, key)),
+                "GET": lambda: bulk.list_jobs(req, "list", _list(req, key)["ID"]),
+            },
+        )
     if action == "managemanycontacts" and len(segs) == 3:
-        return dispatch(req, {"GET": lambda: bulk.poll(
-            req, bulk.find_job(req.store, segs[2], "list", _list(req, key)["ID"]))})
+        return dispatch(
+            req,
+            {
+                "GET": lambda: bulk.poll(
+                    req, bulk.find_job(req.store, segs[2], "list", _list(req, key)["ID"])
+                )
+            },
+        )
     if action in ("importlist", "verify") and len(segs) == 2:
         raise unmodelled(f"contactslist/{{id}}/{action}")
     raise not_found()
@@ -362,26 +497,35 @@ def _contact(req: Request, key: str) -> dict:
     return rec
 
 
-_CONTACT_RO = ("ID", "CreatedAt", "DeliveredCount", "ExclusionFromCampaignsUpdatedAt",
-               "IsOptInPending", "IsSpamComplaining", "LastActivityAt", "LastUpdateAt",
-               "UnsubscribedAt", "UnsubscribedBy")
+_CONTACT_RO = (
+    "ID",
+    "CreatedAt",
+    "DeliveredCount",
+    "ExclusionFromCampaignsUpdatedAt",
+    "IsOptInPending",
+    "IsSpamComplaining",
+    "LastActivityAt",
+    "LastUpdateAt",
+    "UnsubscribedAt",
+    "UnsubscribedBy",
+)
 
 
 def contact_create(req: Request) -> Response:
     """POST contact: 201; an existing e-mail -> 400 MJ18."""
-    body = payload.fields(req.json(), "TContact", ("Email", "Name", "IsExcludedFromCampaigns"),
-                          _CONTACT_RO)
+    body = payload.fields(
+        req.json(), "TContact", ("Email", "Name", "IsExcludedFromCampaigns"), _CONTACT_RO
+    )
     problem = email_error(body.get("Email"))
     if problem:
         raise bad_request(f"MJ08 Property Email is invalid: {problem}")
     email = body["Email"].strip()
     if req.store.find_contact(email) is not None:
-        raise bad_request(
-            f'MJ18 A Contact resource with value "{email}" for Email already exists.'
-        )
+        raise bad_request(f'MJ18 A Contact resource with value "{email}" for Email already exists.')
     name = payload.string("Name", body["Name"]) if body.get("Name") is not None else ""
-    excluded = payload.boolean("IsExcludedFromCampaigns",
-                               body.get("IsExcludedFromCampaigns", False))
+    excluded = payload.boolean(
+        "IsExcludedFromCampaigns", body.get("IsExcludedFromCampaigns", False)
+    )
     rec = req.store.create_contact(email, name, excluded)
     return envelope([render_contact(req.store, rec)], status=201)
 
@@ -389,8 +533,9 @@ def contact_create(req: Request) -> Response:
 def contact_update(req: Request, key: str) -> Response:
     """PUT contact/{id|email}: Name, IsExcludedFromCampaigns; 304 if nothing changes."""
     rec = _contact(req, key)
-    body = payload.fields(req.json(), "TContact", ("Email", "Name", "IsExcludedFromCampaigns"),
-                          _CONTACT_RO)
+    body = payload.fields(
+        req.json(), "TContact", ("Email", "Name", "IsExcludedFromCampaigns"), _CONTACT_RO
+    )
     if "Email" in body and str(body["Email"]).strip().lower() != rec["Email"]:
         raise bad_request('MJ19 Setting a value for property "Email" is not allowed')
     name = payload.string("Name", body["Name"]) if body.get("Name") is not None else None
@@ -408,8 +553,14 @@ def getcontactslists(req: Request, key: str) -> Response:
     rows = []
     for rid in sorted(req.store.memberships.get(rec["ID"], {}).values()):
         row = req.store.recipients[rid]
-        rows.append({"IsActive": row["IsActive"], "IsUnsub": row["IsUnsubscribed"],
-                     "ListID": row["ListID"], "SubscribedAt": rfc3339(row["SubscribedAt"])})
+        rows.append(
+            {
+                "IsActive": row["IsActive"],
+                "IsUnsub": row["IsUnsubscribed"],
+                "ListID": row["ListID"],
+                "SubscribedAt": rfc3339(row["SubscribedAt"]),
+            }
+        )
     return envelope(rows)
 
 
@@ -427,21 +578,32 @@ def managecontactslists(req: Request, key: str) -> Response:
 def contact_route(req: Request, segs: list[str]) -> Response:
     """contact[/{id|email}[/getcontactslists|/managecontactslists]], contact/managemanycontacts."""
     if not segs:
-        return dispatch(req, {"GET": lambda: req.listing(CONTACTS),
-                              "POST": lambda: contact_create(req)})
+        return dispatch(
+            req, {"GET": lambda: req.listing(CONTACTS), "POST": lambda: contact_create(req)}
+        )
     if segs[0].lower() == "managemanycontacts":
         if len(segs) == 1:
-            return dispatch(req, {"POST": lambda: bulk.create_contact_job(req),
-                                  "GET": lambda: bulk.list_jobs(req, "contact")})
+            return dispatch(
+                req,
+                {
+                    "POST": lambda: bulk.create_contact_job(req),
+                    "GET": lambda: bulk.list_jobs(req, "contact"),
+                },
+            )
         if len(segs) == 2:
-            return dispatch(req, {"GET": lambda: bulk.poll(
-                req, bulk.find_job(req.store, segs[1], "contact"))})
+            return dispatch(
+                req, {"GET": lambda: bulk.poll(req, bulk.find_job(req.store, segs[1], "contact"))}
+            )
         raise not_found()
     key = segs[0]
     if len(segs) == 1:
-        return dispatch(req, {
-            "GET": lambda: envelope([render_contact(req.store, _contact(req, key))]),
-            "PUT": lambda: contact_update(req, key)})
+        return dispatch(
+            req,
+            {
+                "GET": lambda: envelope([render_contact(req.store, _contact(req, key))]),
+                "PUT": lambda: contact_update(req, key),
+            },
+        )
     action = segs[1].lower()
     if action == "getcontactslists" and len(segs) == 2:
         return dispatch(req, {"GET": lambda: getcontactslists(req, key)})
@@ -463,9 +625,12 @@ _RECIPIENT_RO = ("ID", "ListName", "SubscribedAt", "UnsubscribedAt")
 
 def recipient_create(req: Request) -> Response:
     """POST listrecipient ``{ContactID|ContactALT, ListID|ListALT, IsUnsubscribed?}``."""
-    body = payload.fields(req.json(), "TListRecipient",
-                          ("ContactID", "ContactALT", "ListID", "ListALT", "IsUnsubscribed",
-                           "IsActive"), _RECIPIENT_RO)
+    body = payload.fields(
+        req.json(),
+        "TListRecipient",
+        ("ContactID", "ContactALT", "ListID", "ListALT", "IsUnsubscribed", "IsActive"),
+        _RECIPIENT_RO,
+    )
     contact = req.store.find_contact(body.get("ContactID", body.get("ContactALT", "")))
     if contact is None:
         raise bad_request("MJ08 Property ContactID is invalid: contact not found")
@@ -487,10 +652,17 @@ def recipient_create(req: Request) -> Response:
 def recipient_update(req: Request, key: str) -> Response:
     """PUT listrecipient/{id}: IsUnsubscribed, IsActive; 304 if nothing changes."""
     row = _recipient(req, key)
-    body = payload.fields(req.json(), "TListRecipient", ("IsUnsubscribed", "IsActive"),
-                          ("ContactID", "ListID") + _RECIPIENT_RO)
-    unsub = payload.boolean("IsUnsubscribed", body["IsUnsubscribed"]) \
-        if "IsUnsubscribed" in body else None
+    body = payload.fields(
+        req.json(),
+        "TListRecipient",
+        ("IsUnsubscribed", "IsActive"),
+        ("ContactID", "ListID") + _RECIPIENT_RO,
+    )
+    unsub = (
+        payload.boolean("IsUnsubscribed", body["IsUnsubscribed"])
+        if "IsUnsubscribed" in body
+        else None
+    )
     active = payload.boolean("IsActive", body["IsActive"]) if "IsActive" in body else None
     if not req.store.update_row(row, active=active, unsub=unsub):
         return empty(304)
@@ -500,8 +672,9 @@ def recipient_update(req: Request, key: str) -> Response:
 def recipient_route(req: Request, segs: list[str]) -> Response:
     """listrecipient[/{id}]."""
     if not segs:
-        return dispatch(req, {"GET": lambda: req.listing(RECIPIENTS),
-                              "POST": lambda: recipient_create(req)})
+        return dispatch(
+            req, {"GET": lambda: req.listing(RECIPIENTS), "POST": lambda: recipient_create(req)}
+        )
     if len(segs) > 1:
         raise not_found()
     key = segs[0]
@@ -510,9 +683,14 @@ def recipient_route(req: Request, segs: list[str]) -> Response:
         req.store.remove_row(_recipient(req, key))
         return empty(204)
 
-    return dispatch(req, {
-        "GET": lambda: envelope([render_recipient(req.store, _recipient(req, key))]),
-        "PUT": lambda: recipient_update(req, key), "DELETE": delete})
+    return dispatch(
+        req,
+        {
+            "GET": lambda: envelope([render_recipient(req.store, _recipient(req, key))]),
+            "PUT": lambda: recipient_update(req, key),
+            "DELETE": delete,
+        },
+    )
 
 
 # ================================================================= read-only collections
@@ -551,12 +729,14 @@ def campaign_route(req: Request, segs: list[str]) -> Response:
 # ================================================================= statcounters
 def _counter_row(source_id: int, stats: dict) -> dict:
     total = stats.get("MessageSentCount", 0)
-    return {"APIKeyID": APIKEY_ID, **stats, "SourceID": source_id, "Timeslice": "",
-            "Total": total}
+    return {"APIKeyID": APIKEY_ID, **stats, "SourceID": source_id, "Timeslice": "", "Total": total}
 
 
-_REQUIRED_COUNTER_FILTERS = {"countersource": "CounterSource", "countertiming": "CounterTiming",
-                             "counterresolution": "CounterResolution"}
+_REQUIRED_COUNTER_FILTERS = {
+    "countersource": "CounterSource",
+    "countertiming": "CounterTiming",
+    "counterresolution": "CounterResolution",
+}
 
 
 def statcounters(req: Request) -> Response:
@@ -567,7 +747,7 @@ def statcounters(req: Request) -> Response:
             raise bad_request(f'Filter "{name}" is required')
     source = f["countersource"].strip().lower()
     if f["counterresolution"].strip().lower() != "lifetime":
-        raise unmodelled(f'CounterResolution={f["counterresolution"]}')
+        raise unmodelled(f"CounterResolution={f['counterresolution']}")
     if f["countertiming"].strip().lower() not in ("message", "event"):
         raise bad_request('Invalid value for filter "CounterTiming"')
     campaigns = list(req.store.campaigns.values())
@@ -640,11 +820,16 @@ def _callback_values(body: dict, current: dict) -> dict:
 
 def _check_callback_unique(req: Request, rec: dict) -> None:
     for other in req.store.callbacks.values():
-        if other["ID"] != rec.get("ID") and other["EventType"] == rec["EventType"] \
-                and other["IsBackup"] == rec["IsBackup"]:
-            value = f'{rec["EventType"]}|{str(rec["IsBackup"]).lower()}'
-            raise bad_request(f'MJ18 A EventCallbackUrl resource with value "{value}" '
-                              "for EventType|IsBackup already exists.")
+        if (
+            other["ID"] != rec.get("ID")
+            and other["EventType"] == rec["EventType"]
+            and other["IsBackup"] == rec["IsBackup"]
+        ):
+            value = f"{rec['EventType']}|{str(rec['IsBackup']).lower()}"
+            raise bad_request(
+                f'MJ18 A EventCallbackUrl resource with value "{value}" '
+                "for EventType|IsBackup already exists."
+            )
 
 
 _CALLBACK_FIELDS = ("EventType", "Url", "Version", "IsBackup", "Status")
@@ -656,8 +841,17 @@ def callback_create(req: Request) -> Response:
     for name in ("EventType", "Url"):
         if not body.get(name):
             raise bad_request(f'MJ03 A non-empty value is required for "{name}"')
-    rec = _callback_values(body, {"APIKeyID": APIKEY_ID, "EventType": "", "IsBackup": False,
-                                  "Status": "alive", "Url": "", "Version": 1})
+    rec = _callback_values(
+        body,
+        {
+            "APIKeyID": APIKEY_ID,
+            "EventType": "",
+            "IsBackup": False,
+            "Status": "alive",
+            "Url": "",
+            "Version": 1,
+        },
+    )
     _check_callback_unique(req, rec)
     rec["ID"] = req.store.next_id("callback")
     req.store.callbacks[rec["ID"]] = rec
@@ -681,8 +875,9 @@ def callback_update(req: Request, key: str) -> Response:
 def callback_route(req: Request, segs: list[str]) -> Response:
     """eventcallbackurl[/{id|EventType|IsBackup}]."""
     if not segs:
-        return dispatch(req, {"GET": lambda: req.listing(CALLBACKS),
-                              "POST": lambda: callback_create(req)})
+        return dispatch(
+            req, {"GET": lambda: req.listing(CALLBACKS), "POST": lambda: callback_create(req)}
+        )
     if len(segs) > 1:
         raise not_found()
     key = segs[0]
@@ -693,15 +888,22 @@ def callback_route(req: Request, segs: list[str]) -> Response:
         req.store.touch()
         return empty(204)
 
-    return dispatch(req, {"GET": lambda: envelope([dict(_callback(req, key))]),
-                          "PUT": lambda: callback_update(req, key), "DELETE": delete})
+    return dispatch(
+        req,
+        {
+            "GET": lambda: envelope([dict(_callback(req, key))]),
+            "PUT": lambda: callback_update(req, key),
+            "DELETE": delete,
+        },
+    )
 
 
 # ================================================================= properties
 def metadata_create(req: Request) -> Response:
     """POST contactmetadata ``{"Datatype", "Name", "NameSpace"}``."""
-    body = payload.fields(req.json(), "TContactMetaData", ("Datatype", "Name", "NameSpace"),
-                          ("ID",))
+    body = payload.fields(
+        req.json(), "TContactMetaData", ("Datatype", "Name", "NameSpace"), ("ID",)
+    )
     name = payload.string("Name", body.get("Name", "")).strip()
     if not name:
         raise bad_request('MJ03 A non-empty value is required for "Name"')
@@ -722,8 +924,9 @@ def metadata_create(req: Request) -> Response:
 def metadata_route(req: Request, segs: list[str]) -> Response:
     """contactmetadata[/{id|name}]."""
     if not segs:
-        return dispatch(req, {"GET": lambda: req.listing(METADATA),
-                              "POST": lambda: metadata_create(req)})
+        return dispatch(
+            req, {"GET": lambda: req.listing(METADATA), "POST": lambda: metadata_create(req)}
+        )
 
     def get() -> Response:
         rec = req.store.find_metadata(segs[0]) if len(segs) == 1 else None
@@ -777,9 +980,13 @@ def contactdata_route(req: Request, segs: list[str]) -> Response:
     if len(segs) > 1:
         raise not_found()
     key = segs[0]
-    return dispatch(req, {
-        "GET": lambda: envelope([_contactdata(req, _by_id(req.store.contacts, key)["ID"])]),
-        "PUT": lambda: contactdata_update(req, key)})
+    return dispatch(
+        req,
+        {
+            "GET": lambda: envelope([_contactdata(req, _by_id(req.store.contacts, key)["ID"])]),
+            "PUT": lambda: contactdata_update(req, key),
+        },
+    )
 
 
 # ================================================================= entry points
@@ -812,8 +1019,13 @@ def handle_rest(req: Request) -> Response:
 def handle_data(req: Request) -> Response:
     """Route /v3/DATA/...: only the bulk-job JSON error file is modelled."""
     segs = [s.lower() for s in req.segments]
-    if len(segs) == 5 and segs[0] == "batchjob" and segs[2] == "jsonerror" \
-            and segs[3] == "application:json" and segs[4] == "last":
+    if (
+        len(segs) == 5
+        and segs[0] == "batchjob"
+        and segs[2] == "jsonerror"
+        and segs[3] == "application:json"
+        and segs[4] == "last"
+    ):
         return dispatch(req, {"GET": lambda: bulk.json_errors(req, req.segments[1])})
     if segs and segs[0] in ("batchjob", "contactslist"):
         raise unmodelled("/v3/DATA/" + "/".join(req.segments))

@@ -101,8 +101,9 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "drop" and not fault["apply"]:
             resp = None
         else:
-            resp, ignored = app.handle_api(method, path, query,
-                                           self.headers.get("Authorization"), body)
+            resp, ignored = app.handle_api(
+                method, path, query, self.headers.get("Authorization"), body
+            )
         if kind == "drop":
             app.record(method, path, query, None, kind, ignored)
             self._drop()
@@ -151,20 +152,29 @@ class SandboxServer(ThreadingHTTPServer):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    p = argparse.ArgumentParser(prog="python -m mailjet_sandbox",
-                                description="Local stand-in for Mailjet's v3 REST API.")
+    p = argparse.ArgumentParser(
+        prog="python -m mailjet_sandbox", description="Local stand-in for Mailjet's v3 REST API."
+    )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
     p.add_argument("--api-key", required=True, help="accepted Basic-auth user name")
     p.add_argument("--api-secret", required=True, help="accepted Basic-auth password")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every API call")
-    p.add_argument("--job-polls", type=int, default=1,
-                   help="polls a bulk job reports Allocated/Importing before its final "
-                        "status (default 1: Importing, then Completed)")
-    p.add_argument("--state", metavar="FILE",
-                   help="load state from FILE at start, save it there after changes")
-    p.add_argument("--lenient-properties", action="store_true",
-                   help="accept contact properties not defined in contactmetadata")
+    p.add_argument(
+        "--job-polls",
+        type=int,
+        default=1,
+        help="polls a bulk job reports Allocated/Importing before its final "
+        "status (default 1: Importing, then Completed)",
+    )
+    p.add_argument(
+        "--state", metavar="FILE", help="load state from FILE at start, save it there after changes"
+    )
+    p.add_argument(
+        "--lenient-properties",
+        action="store_true",
+        help="accept contact properties not defined in contactmetadata",
+    )
     p.add_argument("--verbose", action="store_true", help="log each request to stderr")
     return p
 
@@ -174,8 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.job_polls < 0:
         raise SystemExit("--job-polls must be >= 0")
-    app = App(args.api_key, args.api_secret, job_polls=args.job_polls,
-              latency_ms=args.latency_ms, strict_properties=not args.lenient_properties)
+    app = App(
+        args.api_key,
+        args.api_secret,
+        job_polls=args.job_polls,
+        latency_ms=args.latency_ms,
+        strict_properties=not args.lenient_properties,
+    )
     persister = None
     if args.state:
         persister = Persister(app.store, args.state)

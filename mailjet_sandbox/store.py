@@ -18,17 +18,35 @@ ACTIONS = ("addforce", "addnoforce", "remove", "unsub")
 EVENT_TYPES = ("sent", "open", "click", "bounce", "spam", "blocked", "unsub")
 DATATYPES = ("str", "int", "float", "bool", "datetime")
 COUNTERS = (
-    "EventClickDelay", "EventClickedCount", "EventOpenDelay", "EventOpenedCount",
-    "EventSpamCount", "EventUnsubscribedCount", "EventWorkflowExitedCount",
-    "MessageBlockedCount", "MessageClickedCount", "MessageDeferredCount",
-    "MessageHardBouncedCount", "MessageOpenedCount", "MessageQueuedCount", "MessageSentCount",
-    "MessageSoftBouncedCount", "MessageSpamCount", "MessageUnsubscribedCount",
+    "EventClickDelay",
+    "EventClickedCount",
+    "EventOpenDelay",
+    "EventOpenedCount",
+    "EventSpamCount",
+    "EventUnsubscribedCount",
+    "EventWorkflowExitedCount",
+    "MessageBlockedCount",
+    "MessageClickedCount",
+    "MessageDeferredCount",
+    "MessageHardBouncedCount",
+    "MessageOpenedCount",
+    "MessageQueuedCount",
+    "MessageSentCount",
+    "MessageSoftBouncedCount",
+    "MessageSpamCount",
+    "MessageUnsubscribedCount",
     "MessageWorkFlowExitedCount",
 )
 # Distinct id ranges per kind, so a list id used as a contact id (etc.) is a visible bug.
 _SEQ_START = {
-    "list": 10000, "contact": 1000000, "recipient": 5000000, "job": 35800, "signup": 700000,
-    "campaign": 7000000, "callback": 340000, "metadata": 100,
+    "list": 10000,
+    "contact": 1000000,
+    "recipient": 5000000,
+    "job": 35800,
+    "signup": 700000,
+    "campaign": 7000000,
+    "callback": 340000,
+    "metadata": 100,
 }
 APIKEY_ID = 123456
 
@@ -103,8 +121,14 @@ class Store:
         """A new, empty list."""
         self.check_list_name(name)
         lid = self.next_id("list")
-        rec = {"ID": lid, "Name": name, "Address": list_address(lid), "CreatedAt": self.now(),
-               "IsDeleted": False, "SubscriberCount": 0}
+        rec = {
+            "ID": lid,
+            "Name": name,
+            "Address": list_address(lid),
+            "CreatedAt": self.now(),
+            "IsDeleted": False,
+            "SubscriberCount": 0,
+        }
         self._index_list(rec)
         self.touch()
         return rec
@@ -148,11 +172,18 @@ class Store:
         now = self.now()
         cid = self.next_id("contact")
         rec = {
-            "ID": cid, "Email": email.strip().lower(), "Name": name or "",
+            "ID": cid,
+            "Email": email.strip().lower(),
+            "Name": name or "",
             "IsExcludedFromCampaigns": bool(excluded),
             "ExclusionFromCampaignsUpdatedAt": now if excluded else 0,
-            "CreatedAt": now, "LastActivityAt": 0, "LastUpdateAt": now, "DeliveredCount": 0,
-            "IsOptInPending": False, "IsSpamComplaining": False, "UnsubscribedAt": 0,
+            "CreatedAt": now,
+            "LastActivityAt": 0,
+            "LastUpdateAt": now,
+            "DeliveredCount": 0,
+            "IsOptInPending": False,
+            "IsSpamComplaining": False,
+            "UnsubscribedAt": 0,
             "UnsubscribedBy": "",
         }
         self._index_contact(rec)
@@ -178,8 +209,9 @@ class Store:
             self.touch()
         return changed
 
-    def upsert_contact(self, email: str, name: Any = None, excluded: Any = None,
-                       props: dict | None = None) -> dict:
+    def upsert_contact(
+        self, email: str, name: Any = None, excluded: Any = None, props: dict | None = None
+    ) -> dict:
         """Create or update a contact by e-mail (bulk/managecontact semantics)."""
         rec = self.find_contact(email)
         if rec is None:
@@ -255,8 +287,15 @@ class Store:
         """Create a listrecipient row."""
         now = self.now()
         rid = self.next_id("recipient")
-        row = {"ID": rid, "ContactID": cid, "ListID": lid, "IsActive": True,
-               "IsUnsubscribed": unsub, "SubscribedAt": now, "UnsubscribedAt": now if unsub else 0}
+        row = {
+            "ID": rid,
+            "ContactID": cid,
+            "ListID": lid,
+            "IsActive": True,
+            "IsUnsubscribed": unsub,
+            "SubscribedAt": now,
+            "UnsubscribedAt": now if unsub else 0,
+        }
         self.recipients[rid] = row
         self.members[lid][cid] = rid
         self.memberships.setdefault(cid, {})[lid] = rid
@@ -319,9 +358,19 @@ class Store:
         """A ``contactslistsignup`` row as written by the subscription widget."""
         now = self.now()
         sid = self.next_id("signup")
-        row = {"ID": sid, "ContactID": cid, "ListID": lid, "Email": email, "SignupAt": now,
-               "ConfirmAt": now, "SignupIp": ip, "ConfirmIp": ip, "Source": "widget",
-               "SourceId": 0, "SignupKey": f"{sid:x}{cid:x}{now:x}"}
+        row = {
+            "ID": sid,
+            "ContactID": cid,
+            "ListID": lid,
+            "Email": email,
+            "SignupAt": now,
+            "ConfirmAt": now,
+            "SignupIp": ip,
+            "ConfirmIp": ip,
+            "Source": "widget",
+            "SourceId": 0,
+            "SignupKey": f"{sid:x}{cid:x}{now:x}",
+        }
         self.signups[sid] = row
         self.touch()
         return row
@@ -334,13 +383,28 @@ class Store:
         newsletter = int(extra.get("NewsLetterID") or 0)
         sent_at = parse_ts(extra["SendStartAt"]) if extra.get("SendStartAt") else now
         rec = {
-            "ID": cid, "CampaignType": 2, "ClickTracked": True, "CreatedAt": sent_at,
-            "CustomValue": f"mj.nl={newsletter}" if newsletter else "", "FirstMessageID": 0,
-            "FromEmail": extra.get("FromEmail", "news@example.com"), "FromID": 0,
-            "FromName": extra.get("FromName", ""), "HasHtmlCount": 1, "HasTxtCount": 1,
-            "IsDeleted": False, "IsStarred": False, "ListID": lid, "NewsLetterID": newsletter,
-            "OpenTracked": True, "SegmentationID": 0, "SendEndAt": sent_at,
-            "SendStartAt": sent_at, "SpamassScore": 0, "Status": 2, "Subject": subject,
+            "ID": cid,
+            "CampaignType": 2,
+            "ClickTracked": True,
+            "CreatedAt": sent_at,
+            "CustomValue": f"mj.nl={newsletter}" if newsletter else "",
+            "FirstMessageID": 0,
+            "FromEmail": extra.get("FromEmail", "news@example.com"),
+            "FromID": 0,
+            "FromName": extra.get("FromName", ""),
+            "HasHtmlCount": 1,
+            "HasTxtCount": 1,
+            "IsDeleted": False,
+            "IsStarred": False,
+            "ListID": lid,
+            "NewsLetterID": newsletter,
+            "OpenTracked": True,
+            "SegmentationID": 0,
+            "SendEndAt": sent_at,
+            "SendStartAt": sent_at,
+            "SpamassScore": 0,
+            "Status": 2,
+            "Subject": subject,
             "UnsubscribeTrackedCount": int(stats.get("MessageUnsubscribedCount", 0)),
             "stats": {k: int(stats.get(k, 0)) for k in COUNTERS},
         }
@@ -363,12 +427,18 @@ class Store:
     def dump(self) -> dict:
         """Everything needed to rebuild the state, as JSON-able data."""
         return {
-            "format": 1, "seq": self.seq, "clock_offset": self.clock_offset,
-            "lists": list(self.lists.values()), "contacts": list(self.contacts.values()),
+            "format": 1,
+            "seq": self.seq,
+            "clock_offset": self.clock_offset,
+            "lists": list(self.lists.values()),
+            "contacts": list(self.contacts.values()),
             "properties": [[cid, p] for cid, p in self.properties.items() if p],
-            "recipients": list(self.recipients.values()), "jobs": list(self.jobs.values()),
-            "signups": list(self.signups.values()), "campaigns": list(self.campaigns.values()),
-            "callbacks": list(self.callbacks.values()), "metadata": list(self.metadata.values()),
+            "recipients": list(self.recipients.values()),
+            "jobs": list(self.jobs.values()),
+            "signups": list(self.signups.values()),
+            "campaigns": list(self.campaigns.values()),
+            "callbacks": list(self.callbacks.values()),
+            "metadata": list(self.metadata.values()),
         }
 
     def load(self, data: dict) -> None:
@@ -388,9 +458,13 @@ class Store:
             self.members[row["ListID"]][row["ContactID"]] = row["ID"]
             self.memberships.setdefault(row["ContactID"], {})[row["ListID"]] = row["ID"]
             self._count(row, +1)
-        for name, target in (("jobs", self.jobs), ("signups", self.signups),
-                             ("campaigns", self.campaigns), ("callbacks", self.callbacks),
-                             ("metadata", self.metadata)):
+        for name, target in (
+            ("jobs", self.jobs),
+            ("signups", self.signups),
+            ("campaigns", self.campaigns),
+            ("callbacks", self.callbacks),
+            ("metadata", self.metadata),
+        ):
             for rec in data.get(name, []):
                 target[rec["ID"]] = rec
         for rec in self.metadata.values():
@@ -407,25 +481,47 @@ class Store:
             members = []
             for cid, rid in self.members[rec["ID"]].items():
                 row = self.recipients[rid]
-                members.append({
-                    "ContactID": cid, "Email": self.contacts[cid]["Email"],
-                    "ListRecipientID": rid, "IsActive": row["IsActive"],
-                    "IsUnsubscribed": row["IsUnsubscribed"],
-                    "SubscribedAt": rfc3339(row["SubscribedAt"]),
-                    "UnsubscribedAt": rfc3339(row["UnsubscribedAt"]),
-                })
-            lists.append({"ID": rec["ID"], "Name": rec["Name"], "Address": rec["Address"],
-                          "SubscriberCount": rec["SubscriberCount"], "members": members})
-        contacts = [] if list_id is not None else [
-            {"ID": c["ID"], "Email": c["Email"], "Name": c["Name"],
-             "IsExcludedFromCampaigns": c["IsExcludedFromCampaigns"],
-             "Properties": self.properties.get(c["ID"], {})}
-            for c in self.contacts.values()
-        ]
+                members.append(
+                    {
+                        "ContactID": cid,
+                        "Email": self.contacts[cid]["Email"],
+                        "ListRecipientID": rid,
+                        "IsActive": row["IsActive"],
+                        "IsUnsubscribed": row["IsUnsubscribed"],
+                        "SubscribedAt": rfc3339(row["SubscribedAt"]),
+                        "UnsubscribedAt": rfc3339(row["UnsubscribedAt"]),
+                    }
+                )
+            lists.append(
+                {
+                    "ID": rec["ID"],
+                    "Name": rec["Name"],
+                    "Address": rec["Address"],
+                    "SubscriberCount": rec["SubscriberCount"],
+                    "members": members,
+                }
+            )
+        contacts = (
+            []
+            if list_id is not None
+            else [
+                {
+                    "ID": c["ID"],
+                    "Email": c["Email"],
+                    "Name": c["Name"],
+                    "IsExcludedFromCampaigns": c["IsExcludedFromCampaigns"],
+                    "Properties": self.properties.get(c["ID"], {}),
+                }
+                for c in self.contacts.values()
+            ]
+        )
         return {
-            "now": self.now(), "lists": lists, "contacts": contacts,
+            "now": self.now(),
+            "lists": lists,
+            "contacts": contacts,
             "jobs": [{k: v for k, v in j.items() if k != "Errors"} for j in self.jobs.values()],
-            "signups": len(self.signups), "campaigns": [
+            "signups": len(self.signups),
+            "campaigns": [
                 {"ID": c["ID"], "ListID": c["ListID"], "Subject": c["Subject"]}
                 for c in self.campaigns.values()
             ],

@@ -1,7 +1,7 @@
 """Start the sandbox as a subprocess and drive its control endpoints from tests.
 
-    with SandboxProcess(api_key="k", api_secret="s") as sb:
-        mj = mailjet_rest.Client(auth=("k", "s"), api_url=sb.url, timeout=5)
+with SandboxProcess(api_key="k", api_secret="s") as sb:
+    mj = mailjet_rest.Client(auth=("k", "s"), api_url=sb.url, timeout=5)
 """
 
 from __future__ import annotations
@@ -31,8 +31,14 @@ class SandboxError(RuntimeError):
 class SandboxProcess:
     """Context manager running ``python -m mailjet_sandbox --port 0 ...`` in a subprocess."""
 
-    def __init__(self, api_key: str, api_secret: str, latency_ms: float = 0,
-                 job_polls: int | None = None, state_file: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        latency_ms: float = 0,
+        job_polls: int | None = None,
+        state_file: str | os.PathLike | None = None,
+    ):
         self.api_key = api_key
         self.api_secret = api_secret
         self.latency_ms = latency_ms
@@ -45,8 +51,19 @@ class SandboxProcess:
     # ------------------------------------------------------------- lifecycle
     def command(self) -> list[str]:
         """The exact command line used."""
-        cmd = [sys.executable, "-m", "mailjet_sandbox", "--host", "127.0.0.1", "--port", "0",
-               "--api-key", self.api_key, "--api-secret", self.api_secret]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mailjet_sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--api-key",
+            self.api_key,
+            "--api-secret",
+            self.api_secret,
+        ]
         if self.latency_ms:
             cmd += ["--latency-ms", str(self.latency_ms)]
         if self.job_polls is not None:
@@ -62,12 +79,15 @@ class SandboxProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
         self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, args=(self.process.stdout, lines), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, None),
-                         daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.process.stderr, None), daemon=True).start()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             remaining = deadline - time.monotonic()
@@ -76,7 +96,7 @@ class SandboxProcess:
             except queue.Empty:
                 line = ""
             if line and line.startswith(_MARKER):
-                self.url = line[len(_MARKER):].strip()
+                self.url = line[len(_MARKER) :].strip()
                 return self
             if line is None or remaining <= 0:
                 self.stop()
@@ -117,8 +137,9 @@ class SandboxProcess:
             raise SandboxError("sandbox is not running")
         data = json.dumps(body).encode() if body is not None else None
         url = f"{self.url}_sandbox/{name}" + (f"?{query}" if query else "")
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=CONTROL_TIMEOUT) as resp:
                 return json.loads(resp.read() or b"null")

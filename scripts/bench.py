@@ -95,7 +95,8 @@ class Baseline(threading.Thread):
         import mailjet_rest
 
         client = mailjet_rest.Client(
-            auth=(self.sandbox.api_key, self.sandbox.api_secret), api_url=self.sandbox.url,
+            auth=(self.sandbox.api_key, self.sandbox.api_secret),
+            api_url=self.sandbox.url,
             timeout=30,
         )
         before = _calls(self.sandbox)
@@ -120,8 +121,9 @@ class Baseline(threading.Thread):
 # ---------------------------------------------------------------------- steps
 def run_logged(cmd: list[str], log_path: str, what: str, timeout: float = 3600) -> None:
     with open(log_path, "w", encoding="utf-8") as handle:
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                              timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        )
     if proc.returncode != 0:
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             tail = handle.read()[-4000:]
@@ -129,13 +131,24 @@ def run_logged(cmd: list[str], log_path: str, what: str, timeout: float = 3600) 
 
 
 def odoo_step(python: str, step: str, conf: str, db: str, extra: list[str], tag: str) -> dict:
-    with tempfile.NamedTemporaryFile(prefix=f"bench-{tag}-", suffix=".json",
-                                     delete=False) as handle:
+    with tempfile.NamedTemporaryFile(
+        prefix=f"bench-{tag}-", suffix=".json", delete=False
+    ) as handle:
         out = handle.name
     try:
         run_logged(
-            [python, os.path.join(ROOT, "scripts", "bench_odoo.py"), step, "--conf", conf,
-             "--db", db, "--out", out, *extra],
+            [
+                python,
+                os.path.join(ROOT, "scripts", "bench_odoo.py"),
+                step,
+                "--conf",
+                conf,
+                "--db",
+                db,
+                "--out",
+                out,
+                *extra,
+            ],
             os.path.join(VAR, f"bench-{tag}.log"),
             f"bench_odoo.py {step} ({tag})",
         )
@@ -201,8 +214,9 @@ def main(argv=None) -> int:
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--employees", type=int, default=1_000)
-    parser.add_argument("--baseline", type=int, default=2_000,
-                        help="participants in the per-contact baseline")
+    parser.add_argument(
+        "--baseline", type=int, default=2_000, help="participants in the per-contact baseline"
+    )
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--db", default="ems_bench")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -215,8 +229,12 @@ def main(argv=None) -> int:
     if major != 18:
         print(f"bench needs Odoo 18 importable by {python}: {version}", file=sys.stderr)
         return 2
-    sizes = bench_data.Sizes(participants=args.participants, campaigns=args.campaigns,
-                             partners=args.partners, employees=args.employees)
+    sizes = bench_data.Sizes(
+        participants=args.participants,
+        campaigns=args.campaigns,
+        partners=args.partners,
+        employees=args.employees,
+    )
     rows = bench_data.participants(sizes)
     key, secret = "bench-key", "bench-" + secrets.token_urlsafe(12)
 
@@ -235,33 +253,69 @@ def main(argv=None) -> int:
             log(f"installing ems_mailjet into a fresh database {args.db}")
             started = time.monotonic()
             run_logged(
-                [python, "-m", "odoo", "-c", conf, "-d", args.db, "-i", "ems_mailjet",
-                 "--without-demo=all", "--stop-after-init", "--no-http", "--log-level=warn"],
-                os.path.join(VAR, "bench-install.log"), "installing ems_mailjet",
+                [
+                    python,
+                    "-m",
+                    "odoo",
+                    "-c",
+                    conf,
+                    "-d",
+                    args.db,
+                    "-i",
+                    "ems_mailjet",
+                    "--without-demo=all",
+                    "--stop-after-init",
+                    "--no-http",
+                    "--log-level=warn",
+                ],
+                os.path.join(VAR, "bench-install.log"),
+                "installing ems_mailjet",
             )
             install_s = time.monotonic() - started
             log(f"installed in {install_s:.0f} s; building the data")
             built = odoo_step(
-                python, "build", conf, args.db,
-                ["--api-url", sandbox.url, "--api-key", key, "--api-secret", secret,
-                 "--participants", str(args.participants), "--campaigns", str(args.campaigns),
-                 "--partners", str(args.partners), "--employees", str(args.employees)],
+                python,
+                "build",
+                conf,
+                args.db,
+                [
+                    "--api-url",
+                    sandbox.url,
+                    "--api-key",
+                    key,
+                    "--api-secret",
+                    secret,
+                    "--participants",
+                    str(args.participants),
+                    "--campaigns",
+                    str(args.campaigns),
+                    "--partners",
+                    str(args.partners),
+                    "--employees",
+                    str(args.employees),
+                ],
                 "build",
             )
-            log(f"built in {built['build_s']:.0f} s: {built['participants']} participants "
+            log(
+                f"built in {built['build_s']:.0f} s: {built['participants']} participants "
                 f"({built['from_partners']} partners, {built['from_employees']} employees, "
                 f"{built['bare']} bare addresses, {built['declined']} declined); "
-                f"{built['checked']} rows checked against the ORM")
+                f"{built['checked']} rows checked against the ORM"
+            )
             baseline.join()
             if baseline.failure:
                 raise baseline.failure
-            log(f"baseline: {baseline.managecontact_calls} managecontact calls in "
-                f"{baseline.wall_s:.1f} s ({baseline.errors} errors)")
+            log(
+                f"baseline: {baseline.managecontact_calls} managecontact calls in "
+                f"{baseline.wall_s:.1f} s ({baseline.errors} errors)"
+            )
 
             log("initial sync")
             first = measured_sync(python, conf, args.db, sandbox, "initial")
-            log(f"initial sync: {first['api_calls']} API calls, {first['wall_s']} s, "
-                f"state {first['state']}")
+            log(
+                f"initial sync: {first['api_calls']} API calls, {first['wall_s']} s, "
+                f"state {first['state']}"
+            )
             problems = verify_lists(sandbox, first["lists"])
             log("no-change sync")
             second = measured_sync(python, conf, args.db, sandbox, "noop")
@@ -273,8 +327,9 @@ def main(argv=None) -> int:
             else:
                 odoo_env.drop_database(server, args.db)
                 os.unlink(conf)
-                shutil.rmtree(os.path.join(VAR, "filestore", "filestore", args.db),
-                              ignore_errors=True)
+                shutil.rmtree(
+                    os.path.join(VAR, "filestore", "filestore", args.db), ignore_errors=True
+                )
 
     lists = len(first["lists"])
     changed = second["written"]["ems_campaign_participant"] + second["mailjet_writes"]
@@ -284,65 +339,120 @@ def main(argv=None) -> int:
     b_per = baseline.managecontact_calls / max(1, len(baseline.rows))
     ratio = b_per * built["participants"] / max(1, first["api_calls"])
     peak = max(first["peak_rss_mb"], second["peak_rss_mb"])
-    noop_erp_writes = sum(second["written"][t] for t in
-                          ("ems_campaign_participant", "res_partner", "hr_employee"))
+    noop_erp_writes = sum(
+        second["written"][t] for t in ("ems_campaign_participant", "res_partner", "hr_employee")
+    )
     checks = {
         "calls": first["api_calls"] <= MAX_CALLS,
         "wall": first["wall_s"] <= MAX_WALL_S,
         "rss": peak <= MAX_RSS_MB,
         "noop_calls": second["api_calls"] <= noop_budget,
         "noop_writes": second["mailjet_writes"] == 0 and noop_erp_writes == 0,
-        "initial_ok": first["state"] == "done" and not first["errors"]
-        and first["out_of_sync"] == 0 and not problems,
+        "initial_ok": first["state"] == "done"
+        and not first["errors"]
+        and first["out_of_sync"] == 0
+        and not problems,
         "noop_ok": second["state"] == "done" and not second["errors"],
     }
 
     print()
-    print(table([
-        ("", "initial sync", "no-change sync", "target"),
-        ("API calls (sandbox)", str(first["api_calls"]), str(second["api_calls"]),
-         f"<= {MAX_CALLS} / <= {noop_budget} ({NOOP_CALLS_PER_LIST}/list)"),
-        ("  of which writes (POST/PUT/DELETE)", str(first["mailjet_writes"]),
-         str(second["mailjet_writes"]), "no-change: 0"),
-        ("wall time of the sync (s)", f"{first['wall_s']:.1f}", f"{second['wall_s']:.1f}",
-         f"<= {MAX_WALL_S:g} (initial)"),
-        ("Odoo process, start to end (s)", f"{first['process_s']:.1f}",
-         f"{second['process_s']:.1f}", ""),
-        ("peak RSS of the Odoo process (MB)", f"{first['peak_rss_mb']:.0f}",
-         f"{second['peak_rss_mb']:.0f}", f"<= {MAX_RSS_MB:g}"),
-        ("  RSS before the sync call (MB)", f"{first['rss_before_sync_mb']:.0f}",
-         f"{second['rss_before_sync_mb']:.0f}", ""),
-        ("SQL queries", str(first["sql_queries"]), str(second["sql_queries"]), ""),
-        ("participants written", str(first["written"]["ems_campaign_participant"]),
-         str(second["written"]["ems_campaign_participant"]), "no-change: 0"),
-        ("partners / employees written",
-         f"{first['written']['res_partner']} / {first['written']['hr_employee']}",
-         f"{second['written']['res_partner']} / {second['written']['hr_employee']}",
-         "no-change: 0"),
-        ("campaigns written (last sync, counters)", str(first["written"]["utm_campaign"]),
-         str(second["written"]["utm_campaign"]), ""),
-        ("pushed / unsubscribed in Mailjet",
-         f"{first['pushed']} / {first['unsubscribed_in_mailjet']}",
-         f"{second['pushed']} / {second['unsubscribed_in_mailjet']}", ""),
-        ("lists done / errors", f"{first['lists_done']}/{first['lists_total']} / "
-         f"{first['errors']}", f"{second['lists_done']}/{second['lists_total']} / "
-         f"{second['errors']}", ""),
-        ("run state", first["state"], second["state"], "done"),
-    ]))
+    print(
+        table(
+            [
+                ("", "initial sync", "no-change sync", "target"),
+                (
+                    "API calls (sandbox)",
+                    str(first["api_calls"]),
+                    str(second["api_calls"]),
+                    f"<= {MAX_CALLS} / <= {noop_budget} ({NOOP_CALLS_PER_LIST}/list)",
+                ),
+                (
+                    "  of which writes (POST/PUT/DELETE)",
+                    str(first["mailjet_writes"]),
+                    str(second["mailjet_writes"]),
+                    "no-change: 0",
+                ),
+                (
+                    "wall time of the sync (s)",
+                    f"{first['wall_s']:.1f}",
+                    f"{second['wall_s']:.1f}",
+                    f"<= {MAX_WALL_S:g} (initial)",
+                ),
+                (
+                    "Odoo process, start to end (s)",
+                    f"{first['process_s']:.1f}",
+                    f"{second['process_s']:.1f}",
+                    "",
+                ),
+                (
+                    "peak RSS of the Odoo process (MB)",
+                    f"{first['peak_rss_mb']:.0f}",
+                    f"{second['peak_rss_mb']:.0f}",
+                    f"<= {MAX_RSS_MB:g}",
+                ),
+                (
+                    "  RSS before the sync call (MB)",
+                    f"{first['rss_before_sync_mb']:.0f}",
+                    f"{second['rss_before_sync_mb']:.0f}",
+                    "",
+                ),
+                ("SQL queries", str(first["sql_queries"]), str(second["sql_queries"]), ""),
+                (
+                    "participants written",
+                    str(first["written"]["ems_campaign_participant"]),
+                    str(second["written"]["ems_campaign_participant"]),
+                    "no-change: 0",
+                ),
+                (
+                    "partners / employees written",
+                    f"{first['written']['res_partner']} / {first['written']['hr_employee']}",
+                    f"{second['written']['res_partner']} / {second['written']['hr_employee']}",
+                    "no-change: 0",
+                ),
+                (
+                    "campaigns written (last sync, counters)",
+                    str(first["written"]["utm_campaign"]),
+                    str(second["written"]["utm_campaign"]),
+                    "",
+                ),
+                (
+                    "pushed / unsubscribed in Mailjet",
+                    f"{first['pushed']} / {first['unsubscribed_in_mailjet']}",
+                    f"{second['pushed']} / {second['unsubscribed_in_mailjet']}",
+                    "",
+                ),
+                (
+                    "lists done / errors",
+                    f"{first['lists_done']}/{first['lists_total']} / {first['errors']}",
+                    f"{second['lists_done']}/{second['lists_total']} / {second['errors']}",
+                    "",
+                ),
+                ("run state", first["state"], second["state"], "done"),
+            ]
+        )
+    )
     print()
-    print("API calls by kind, initial:  " + ", ".join(f"{k} {n}" for k, n in
-                                                     first["calls_by"].items()))
-    print("API calls by kind, no-change: " + ", ".join(f"{k} {n}" for k, n in
-                                                      second["calls_by"].items()))
-    print(f"baseline: {baseline.managecontact_calls} managecontact calls for "
-          f"{len(baseline.rows)} participants in {baseline.wall_s:.1f} s while Odoo "
-          f"installed ({baseline.errors} errors) -> {b_per:.3f} calls/participant; for "
-          f"{built['participants']} participants {b_per * built['participants']:.0f} calls, "
-          f"~{baseline.wall_s / max(1, len(baseline.rows)) * built['participants'] / 60:.0f} "
-          f"min at this latency")
-    print(f"data: {built['participants']} participants in {lists} campaigns, "
-          f"{built['partners']} partners, {built['employees']} employees; "
-          f"install {install_s:.0f} s, build {built['build_s']:.0f} s")
+    print(
+        "API calls by kind, initial:  "
+        + ", ".join(f"{k} {n}" for k, n in first["calls_by"].items())
+    )
+    print(
+        "API calls by kind, no-change: "
+        + ", ".join(f"{k} {n}" for k, n in second["calls_by"].items())
+    )
+    print(
+        f"baseline: {baseline.managecontact_calls} managecontact calls for "
+        f"{len(baseline.rows)} participants in {baseline.wall_s:.1f} s while Odoo "
+        f"installed ({baseline.errors} errors) -> {b_per:.3f} calls/participant; for "
+        f"{built['participants']} participants {b_per * built['participants']:.0f} calls, "
+        f"~{baseline.wall_s / max(1, len(baseline.rows)) * built['participants'] / 60:.0f} "
+        f"min at this latency"
+    )
+    print(
+        f"data: {built['participants']} participants in {lists} campaigns, "
+        f"{built['partners']} partners, {built['employees']} employees; "
+        f"install {install_s:.0f} s, build {built['build_s']:.0f} s"
+    )
     for problem in problems:
         print(f"PROBLEM: {problem}")
     if first["log"]:

@@ -11,14 +11,60 @@ import random
 from dataclasses import dataclass
 
 FIRST = (
-    "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannes", "Ida", "Jonas",
-    "Klara", "Lukas", "Mia", "Noah", "Olga", "Paul", "Rosa", "Simon", "Tina", "Uwe",
-    "Vera", "Wim", "Yara", "Zoe", "Jörg", "Chloé", "Søren", "Ana María",
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Emma",
+    "Felix",
+    "Greta",
+    "Hannes",
+    "Ida",
+    "Jonas",
+    "Klara",
+    "Lukas",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Simon",
+    "Tina",
+    "Uwe",
+    "Vera",
+    "Wim",
+    "Yara",
+    "Zoe",
+    "Jörg",
+    "Chloé",
+    "Søren",
+    "Ana María",
 )
 LAST = (
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-    "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann", "Schwarz",
-    "Braun", "Zimmermann", "Krüger", "Hartmann", "Lange", "Werner", "Krause", "Lehmann",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Braun",
+    "Zimmermann",
+    "Krüger",
+    "Hartmann",
+    "Lange",
+    "Werner",
+    "Krause",
+    "Lehmann",
 )
 PARTNER_DOMAINS = ("example.com", "example.org", "kunden.example.de", "shop.example.at")
 BARE_DOMAINS = ("example.net", "mail.example.com", "leser.example.de", "example.ch")
@@ -70,8 +116,9 @@ def _person(rng: random.Random) -> tuple[str, str]:
 
 
 def _local(first: str, last: str) -> str:
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "ø": "o",
-                           "í": "i", " ": "-"})
+    table = str.maketrans(
+        {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "ø": "o", "í": "i", " ": "-"}
+    )
     return f"{first.lower().translate(table)}.{last.lower().translate(table)}"
 
 
@@ -92,8 +139,13 @@ def employees(sizes: Sizes) -> list[EmployeeRow]:
     rows = []
     for i in range(sizes.employees):
         first, last = _person(rng)
-        rows.append(EmployeeRow(f"{first} {last}", f"{_local(first, last)}.{i}@{EMPLOYEE_DOMAIN}",
-                                f"EMP{i:05d}" if i % 3 else None))
+        rows.append(
+            EmployeeRow(
+                f"{first} {last}",
+                f"{_local(first, last)}.{i}@{EMPLOYEE_DOMAIN}",
+                f"EMP{i:05d}" if i % 3 else None,
+            )
+        )
     return rows
 
 
@@ -131,6 +183,9 @@ def participants(sizes: Sizes) -> list[ParticipantRow]:
                 email = bare_address(i)
                 name = f"Reader {i}" if i % 2 else None
             declined = rng.random() < sizes.declined_share
-            rows.append(ParticipantRow(c, kind, i, email, name, declined,
-                                       rng.randint(1, 400) if declined else 0))
+            rows.append(
+                ParticipantRow(
+                    c, kind, i, email, name, declined, rng.randint(1, 400) if declined else 0
+                )
+            )
     return rows

@@ -64,37 +64,51 @@ def build(args) -> dict:
     from odoo import SUPERUSER_ID, api
 
     sizes = bench_data.Sizes(
-        participants=args.participants, campaigns=args.campaigns,
-        partners=args.partners, employees=args.employees,
+        participants=args.participants,
+        campaigns=args.campaigns,
+        partners=args.partners,
+        employees=args.employees,
     )
     registry = _open(args.conf, args.db)
     out: dict = {}
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, dict(QUIET))
         started = time.monotonic()
-        interface = env["ems.interface"].create({
-            "name": "Mailjet (bench)",
-            "api_key": args.api_key,
-            "api_secret": args.api_secret,
-            "api_url": args.api_url,
-        })
+        interface = env["ems.interface"].create(
+            {
+                "name": "Mailjet (bench)",
+                "api_key": args.api_key,
+                "api_secret": args.api_secret,
+                "api_url": args.api_url,
+            }
+        )
         partner_rows = bench_data.partners(sizes)
         partner_ids = []
         for start in range(0, len(partner_rows), 2000):
-            batch = partner_rows[start:start + 2000]
-            partner_ids += env["res.partner"].create(
-                [{"name": p.name, "email": p.email, "ref": p.ref or False} for p in batch]
-            ).ids
+            batch = partner_rows[start : start + 2000]
+            partner_ids += (
+                env["res.partner"]
+                .create([{"name": p.name, "email": p.email, "ref": p.ref or False} for p in batch])
+                .ids
+            )
         out["partners_s"] = round(time.monotonic() - started, 1)
         employee_rows = bench_data.employees(sizes)
-        employee_ids = env["hr.employee"].create(
-            [{"name": e.name, "work_email": e.work_email, "barcode": e.barcode or False}
-             for e in employee_rows]
-        ).ids
+        employee_ids = (
+            env["hr.employee"]
+            .create(
+                [
+                    {"name": e.name, "work_email": e.work_email, "barcode": e.barcode or False}
+                    for e in employee_rows
+                ]
+            )
+            .ids
+        )
         out["employees_s"] = round(time.monotonic() - started, 1)
         campaigns = env["utm.campaign"].create(
-            [{"title": title, "mailjet_newsletter": True, "mailjet_interface_id": interface.id}
-             for title in bench_data.campaign_titles(sizes)]
+            [
+                {"title": title, "mailjet_newsletter": True, "mailjet_interface_id": interface.id}
+                for title in bench_data.campaign_titles(sizes)
+            ]
         )
         env.flush_all()
         rows = bench_data.participants(sizes)
@@ -132,9 +146,9 @@ def _participant_values(env, rows, campaigns, partner_ids, employee_ids):
     }
     employees = {
         r["id"]: r
-        for r in env["hr.employee"].browse(employee_ids).read(
-            ["work_email", "private_email", "name", "barcode"]
-        )
+        for r in env["hr.employee"]
+        .browse(employee_ids)
+        .read(["work_email", "private_email", "name", "barcode"])
     }
     company_of = {c.id: c.company_id.id or None for c in campaigns}
     now = env.cr.now()
@@ -169,10 +183,30 @@ def _participant_values(env, rows, campaigns, partner_ids, employee_ids):
         }
 
 
-COLUMNS = ("campaign_id", "company_id", "partner_id", "employee_id", "email",
-           "email_normalized", "name", "number", "state", "declined_at")
-TYPES = ("int", "int", "int", "int", "varchar", "varchar", "varchar", "varchar", "varchar",
-         "timestamp")
+COLUMNS = (
+    "campaign_id",
+    "company_id",
+    "partner_id",
+    "employee_id",
+    "email",
+    "email_normalized",
+    "name",
+    "number",
+    "state",
+    "declined_at",
+)
+TYPES = (
+    "int",
+    "int",
+    "int",
+    "int",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "timestamp",
+)
 
 
 def _insert_participants(env, rows, campaigns, partner_ids, employee_ids):
@@ -228,7 +262,8 @@ def _check_against_orm(env, rows, campaigns, partner_ids, employee_ids) -> int:
             )
             sql_row = dict(zip(names, env.cr.fetchone(), strict=True))
             diff = {
-                k: (orm_row[k], sql_row[k]) for k in names
+                k: (orm_row[k], sql_row[k])
+                for k in names
                 if k not in skip and orm_row[k] != sql_row[k]
             }
             if bool(orm_row["declined_at"]) != bool(sql_row["declined_at"]):
@@ -280,8 +315,13 @@ def sync(args) -> dict:
                 WHERE c.mailjet_newsletter GROUP BY c.id ORDER BY c.id"""
         )
         lists = [
-            {"list_id": int(r[0] or 0), "participants": r[1], "declined": r[2],
-             "counted_total": r[3], "counted_unsubscribed": r[4]}
+            {
+                "list_id": int(r[0] or 0),
+                "participants": r[1],
+                "declined": r[2],
+                "counted_total": r[3],
+                "counted_unsubscribed": r[4],
+            }
             for r in cr.fetchall()
         ]
         return {

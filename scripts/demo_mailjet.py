@@ -55,7 +55,9 @@ def control(base_url, method, name, body=None):
     """One call to the sandbox's ``/_sandbox/`` control endpoints (loopback only)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        f"{base_url}_sandbox/{name}", data=data, method=method,
+        f"{base_url}_sandbox/{name}",
+        data=data,
+        method=method,
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -71,7 +73,10 @@ OUTSIDE_CRONS = (
     "snailmail.snailmail_print",
 )
 OUTSIDE_ENDPOINTS = (
-    "iap.endpoint", "iap.partner_autocomplete.endpoint", "sms.endpoint", "snailmail.endpoint",
+    "iap.endpoint",
+    "iap.partner_autocomplete.endpoint",
+    "sms.endpoint",
+    "snailmail.endpoint",
 )
 
 
@@ -98,7 +103,8 @@ def ensure_interface(env, args):
     }
     if interface:
         changed = {
-            key: value for key, value in values.items()
+            key: value
+            for key, value in values.items()
             if key not in ("name",) and interface[key] != value
         }
         if interface.api_secret != args.api_secret:
@@ -107,13 +113,15 @@ def ensure_interface(env, args):
             interface.write(changed)
     else:
         interface = env["ems.interface"].create(dict(values, api_secret=args.api_secret))
-        env["ir.model.data"].create({
-            "module": INTERFACE_XMLID[0],
-            "name": INTERFACE_XMLID[1],
-            "model": "ems.interface",
-            "res_id": interface.id,
-            "noupdate": True,
-        })
+        env["ir.model.data"].create(
+            {
+                "module": INTERFACE_XMLID[0],
+                "name": INTERFACE_XMLID[1],
+                "model": "ems.interface",
+                "res_id": interface.id,
+                "noupdate": True,
+            }
+        )
     for xmlid in CAMPAIGNS:
         campaign = env.ref(xmlid, raise_if_not_found=False)
         if campaign and campaign.mailjet_interface_id != interface:
@@ -141,10 +149,13 @@ def play_the_outside_world(env, url):
     newsletter = env.ref(NEWSLETTER)
     list_id = int(newsletter.mailjet_list_id)
     employee = env.ref("hr.employee_al")
-    control(url, "POST", "signup",
-            {"ListID": list_id, "Email": employee.work_email, "Name": employee.name})
-    control(url, "POST", "signup",
-            {"ListID": list_id, "Email": STRANGER[0], "Name": STRANGER[1]})
+    control(
+        url,
+        "POST",
+        "signup",
+        {"ListID": list_id, "Email": employee.work_email, "Name": employee.name},
+    )
+    control(url, "POST", "signup", {"ListID": list_id, "Email": STRANGER[0], "Name": STRANGER[1]})
     leaving = env.ref(UNSUBSCRIBER).email
     control(url, "POST", "unsubscribe", {"ListID": list_id, "Email": leaving})
     control(url, "POST", "campaign", dict(MAILJET_CAMPAIGN, ListID=list_id))

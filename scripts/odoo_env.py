@@ -130,8 +130,20 @@ def _throwaway_cluster(log):
         )
         options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
-            [*run_as, pg_ctl, "-D", datadir, "-o", options, "-l",
-             os.path.join(workdir, "server.log"), "-w", "-t", "60", "start"],
+            [
+                *run_as,
+                pg_ctl,
+                "-D",
+                datadir,
+                "-o",
+                options,
+                "-l",
+                os.path.join(workdir, "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             check=True,
             capture_output=True,
             timeout=120,
@@ -160,8 +172,17 @@ def drop_database(server, dbname):
     dropdb = _pg_bin("dropdb")
     if dropdb:
         subprocess.run(
-            [dropdb, "--if-exists", "-h", server["host"], "-p", str(server["port"]),
-             "-U", server["user"], dbname],
+            [
+                dropdb,
+                "--if-exists",
+                "-h",
+                server["host"],
+                "-p",
+                str(server["port"]),
+                "-U",
+                server["user"],
+                dbname,
+            ],
             capture_output=True,
             timeout=120,
             check=False,

@@ -63,7 +63,9 @@ Stop with Ctrl-C."""
 
 def database_exists(server):
     out = odoo_env._psql(
-        server["host"], server["port"], server["user"],
+        server["host"],
+        server["port"],
+        server["user"],
         f"SELECT 1 FROM pg_database WHERE datname = '{DB}'",
     )
     return out is not None and out.stdout.strip() == "1"
@@ -71,7 +73,9 @@ def database_exists(server):
 
 def newsletter_list_id(server):
     out = odoo_env._psql(
-        server["host"], server["port"], server["user"],
+        server["host"],
+        server["port"],
+        server["user"],
         "SELECT c.mailjet_list_id FROM utm_campaign c JOIN ir_model_data d ON d.res_id = c.id "
         "AND d.model = 'utm.campaign' AND d.module = 'ems_mailjet' "
         "AND d.name = 'demo_campaign_newsletter'",
@@ -99,18 +103,34 @@ def stop(process, name):
 
 def connect_sandbox(python, conf, sandbox):
     """Point the interface at the sandbox and sync (scripts/demo_mailjet.py)."""
-    print(f"Connecting the demo to the Mailjet sandbox on {sandbox.url} and synchronising…",
-          flush=True)
+    print(
+        f"Connecting the demo to the Mailjet sandbox on {sandbox.url} and synchronising…",
+        flush=True,
+    )
     done = subprocess.run(
-        [python, os.path.join(odoo_env.ROOT, "scripts", "demo_mailjet.py"),
-         "-c", conf, "-d", DB, "--sandbox-url", sandbox.url,
-         "--api-key", SANDBOX_KEY, "--api-secret", SANDBOX_SECRET],
+        [
+            python,
+            os.path.join(odoo_env.ROOT, "scripts", "demo_mailjet.py"),
+            "-c",
+            conf,
+            "-d",
+            DB,
+            "--sandbox-url",
+            sandbox.url,
+            "--api-key",
+            SANDBOX_KEY,
+            "--api-secret",
+            SANDBOX_SECRET,
+        ],
         cwd=odoo_env.ROOT,
         check=False,
     )
     if done.returncode:
-        print("Warning: the demo's Mailjet synchronisation did not succeed (see above); "
-              "Odoo is served anyway.", flush=True)
+        print(
+            "Warning: the demo's Mailjet synchronisation did not succeed (see above); "
+            "Odoo is served anyway.",
+            flush=True,
+        )
 
 
 def main():
@@ -121,8 +141,11 @@ def main():
         print(HOW_TO_GET_ODOO.format(reason=reason), file=sys.stderr)
         return 2
     if odoo_env._port_open("127.0.0.1", PORT):
-        print(f"Port {PORT} is already in use (another Odoo?). Stop it, or choose another "
-              f"port: EMS_DEMO_PORT=8070 make run", file=sys.stderr)
+        print(
+            f"Port {PORT} is already in use (another Odoo?). Stop it, or choose another "
+            f"port: EMS_DEMO_PORT=8070 make run",
+            file=sys.stderr,
+        )
         return 1
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops cleanly, like Ctrl-C
     os.makedirs(os.path.join(odoo_env.ROOT, "var"), exist_ok=True)
@@ -146,11 +169,21 @@ def run(python, version, server):
     }
     odoo_env.write_odoo_conf(conf, server, DB, PORT, extra=extra)
     init = "-u" if database_exists(server) else "-i"
-    print(f"Preparing the demo database {DB} (Odoo {version}); this takes a minute…",
-          flush=True)
+    print(f"Preparing the demo database {DB} (Odoo {version}); this takes a minute…", flush=True)
     prepared = subprocess.run(
-        [python, "-m", "odoo", "-c", conf, "-d", DB, init, "ems_mailjet",
-         "--stop-after-init", "--log-level=warn"],
+        [
+            python,
+            "-m",
+            "odoo",
+            "-c",
+            conf,
+            "-d",
+            DB,
+            init,
+            "ems_mailjet",
+            "--stop-after-init",
+            "--log-level=warn",
+        ],
         cwd=odoo_env.ROOT,
         check=False,
     )
@@ -165,11 +198,16 @@ def run(python, version, server):
             sandbox.start()
         except SandboxError as error:
             sandbox = None
-            print(f"Warning: the Mailjet sandbox did not start ({error}); Odoo is served "
-                  "without it.", flush=True)
+            print(
+                f"Warning: the Mailjet sandbox did not start ({error}); Odoo is served without it.",
+                flush=True,
+            )
         else:
-            print(f"Mailjet sandbox on {sandbox.url} ({'new ' if fresh_state else ''}state "
-                  f"file {os.path.relpath(SANDBOX_STATE, odoo_env.ROOT)})", flush=True)
+            print(
+                f"Mailjet sandbox on {sandbox.url} ({'new ' if fresh_state else ''}state "
+                f"file {os.path.relpath(SANDBOX_STATE, odoo_env.ROOT)})",
+                flush=True,
+            )
             connect_sandbox(python, conf, sandbox)
         server_proc = subprocess.Popen(
             [python, "-m", "odoo", "-c", conf, "-d", DB, "--log-level=warn"],
@@ -178,9 +216,11 @@ def run(python, version, server):
         if wait_for_odoo(server_proc):
             print(
                 WHAT_TO_LOOK_AT.format(
-                    port=PORT, db=DB,
+                    port=PORT,
+                    db=DB,
                     sandbox=sandbox.url if sandbox else "(not running)",
-                    key=SANDBOX_KEY, secret=SANDBOX_SECRET,
+                    key=SANDBOX_KEY,
+                    secret=SANDBOX_SECRET,
                     state=os.path.relpath(SANDBOX_STATE, odoo_env.ROOT),
                     list_id=newsletter_list_id(server),
                 )
@@ -204,6 +244,7 @@ def wait_for_odoo(process, timeout=120):
         if odoo_env.wait_for_port("127.0.0.1", PORT, 1):
             return True
     return False
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -67,9 +67,22 @@ def odoo_tests(python):
             install_log = os.path.join(VAR, "odoo-install.log")
             with open(install_log, "w", encoding="utf-8") as log:
                 proc = run(
-                    [python, "-m", "odoo", "-c", conf, "-d", dbname, "-i", "ems_mailjet",
-                     "--test-enable", "--test-tags", "/ems_mailjet", "--stop-after-init",
-                     "--log-level=info"],
+                    [
+                        python,
+                        "-m",
+                        "odoo",
+                        "-c",
+                        conf,
+                        "-d",
+                        dbname,
+                        "-i",
+                        "ems_mailjet",
+                        "--test-enable",
+                        "--test-tags",
+                        "/ems_mailjet",
+                        "--stop-after-init",
+                        "--log-level=info",
+                    ],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     timeout=3600,
@@ -85,9 +98,22 @@ def odoo_tests(python):
 
             step("Odoo tests with pytest-odoo")
             code, output = run_pytest(
-                [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "addopts=",
-                 "--odoo-config", conf, "--odoo-database", dbname, "--odoo-http",
-                 os.path.join("ems_mailjet", "tests")],
+                [
+                    python,
+                    "-m",
+                    "pytest",
+                    "-p",
+                    "no:cacheprovider",
+                    "-q",
+                    "-o",
+                    "addopts=",
+                    "--odoo-config",
+                    conf,
+                    "--odoo-database",
+                    dbname,
+                    "--odoo-http",
+                    os.path.join("ems_mailjet", "tests"),
+                ],
                 os.path.join(VAR, "odoo-tests.log"),
             )
             passed, failed = pytest_counts(output)
@@ -112,9 +138,9 @@ def main():
     step("lint: ruff")
     ok &= run([python, "-m", "ruff", "check", "."]).returncode == 0
     step("lint: pylint-odoo mandatory checks")
-    ok &= run(
-        [python, "-m", "pylint", "--rcfile=.pylintrc-mandatory", "ems_mailjet"]
-    ).returncode == 0
+    ok &= (
+        run([python, "-m", "pylint", "--rcfile=.pylintrc-mandatory", "ems_mailjet"]).returncode == 0
+    )
 
     step("tests that need no Odoo")
     code, output = run_pytest(

@@ -67,8 +67,9 @@ def mj(sandbox):
     """The official client on the sandbox."""
     from mailjet_rest import Client
 
-    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
-                timeout=5) as client:
+    with Client(
+        auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url, timeout=5
+    ) as client:
         yield client
 
 

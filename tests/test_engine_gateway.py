@@ -15,16 +15,18 @@ from ems_mailjet.services.records import PushContact
 MMC = "contactslist/managemanycontacts"
 
 
-
-
 def contacts(n, start=0, domain="example.com"):
-    return [PushContact(f"user{i}@{domain}", f"User {i}", keys=(i,))
-            for i in range(start, start + n)]
+    return [
+        PushContact(f"user{i}@{domain}", f"User {i}", keys=(i,)) for i in range(start, start + n)
+    ]
 
 
 def members(sandbox, list_id):
-    [lst] = sandbox.state()["lists"] if list_id is None else [
-        lst for lst in sandbox.state()["lists"] if lst["ID"] == list_id]
+    [lst] = (
+        sandbox.state()["lists"]
+        if list_id is None
+        else [lst for lst in sandbox.state()["lists"] if lst["ID"] == list_id]
+    )
     return {m["Email"]: m for m in lst["members"]}
 
 
@@ -37,11 +39,13 @@ def test_R4_ensure_lists_costs_one_read_plus_one_call_per_change(sandbox, gatewa
     kept = gateway.create_list("Kept").id
     renamed = gateway.create_list("Old name").id
     before = sandbox.calls()["total"]
-    result = gateway.ensure_lists([
-        ("a", "Kept", kept),
-        ("b", "New name", renamed),
-        ("c", "Brand new", None),
-    ])
+    result = gateway.ensure_lists(
+        [
+            ("a", "Kept", kept),
+            ("b", "New name", renamed),
+            ("c", "Brand new", None),
+        ]
+    )
     assert sandbox.calls()["total"] - before == 3  # GET all lists, PUT rename, POST create
     assert (result["a"].list_id, result["a"].created, result["a"].renamed) == (kept, False, False)
     assert (result["b"].list_id, result["b"].renamed) == (renamed, True)
@@ -114,7 +118,11 @@ def test_D3_counts_use_count_only(sandbox, gateway, list_id):
     before = sandbox.calls()["total"]
     counters = gateway.list_counters(list_id)
     assert (counters.total, counters.subscribed, counters.unsubscribed, counters.excluded) == (
-        3, 2, 1, 1)
+        3,
+        2,
+        1,
+        1,
+    )
     assert sandbox.calls()["total"] - before == 3
     assert all("countOnly=1" in c["query"] for c in sandbox.calls()["calls"][-3:])
 
@@ -146,14 +154,19 @@ def test_D5_resubscribe_with_consent_is_the_only_addforce(sandbox, gateway, list
 
 # ------------------------------------------------------------------ per-contact errors
 def test_per_contact_errors_are_reported_and_the_rest_goes_on(sandbox, gateway, list_id):
-    sandbox.fault(kind="contact_errors", path="managemanycontacts",
-                  emails=["user3@example.com", "user7@example.com"])
+    sandbox.fault(
+        kind="contact_errors",
+        path="managemanycontacts",
+        emails=["user3@example.com", "user7@example.com"],
+    )
     result = gateway.add_contacts(list_id, contacts(10))
     assert sorted(e.email for e in result.failed) == ["user3@example.com", "user7@example.com"]
     assert all(e.message for e in result.failed)
     assert len(result.succeeded) == 8
     assert set(members(sandbox, list_id)) == {f"user{i}@example.com" for i in range(10)} - {
-        "user3@example.com", "user7@example.com"}
+        "user3@example.com",
+        "user7@example.com",
+    }
 
 
 def test_invalid_address_in_a_bulk_push_fails_alone(sandbox, gateway, list_id):
@@ -285,8 +298,10 @@ def test_R10_signups_since_checkpoint(sandbox, gateway, list_id):
 
 def test_R5_D6_campaign_statistics(sandbox, gateway, list_id):
     campaign = sandbox.create_campaign(
-        list_id, "Herbst", {"MessageSentCount": 100, "MessageOpenedCount": 40,
-                            "MessageUnsubscribedCount": 2})
+        list_id,
+        "Herbst",
+        {"MessageSentCount": 100, "MessageOpenedCount": 40, "MessageUnsubscribedCount": 2},
+    )
     [stats] = gateway.campaign_statistics(list_id)
     assert (stats.campaign_id, stats.subject) == (campaign, "Herbst")
     assert stats.counters["MessageSentCount"] == 100

@@ -25,8 +25,12 @@ def assert_secret_absent(text: str) -> None:
 
 def make_gateway(sandbox, **kwargs):
     return MailjetGateway(
-        SANDBOX_KEY, SANDBOX_SECRET, api_url=sandbox.url, sleep=lambda _s: None,
-        retry=RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.01, jitter=0.01), **kwargs,
+        SANDBOX_KEY,
+        SANDBOX_SECRET,
+        api_url=sandbox.url,
+        sleep=lambda _s: None,
+        retry=RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.01, jitter=0.01),
+        **kwargs,
     )
 
 
@@ -49,8 +53,9 @@ def test_D8_secret_absent_from_logs(sandbox, caplog):
 
         sandbox.fault(kind="delay", seconds=0.6, count=2)  # timeouts
         sandbox.fault(kind="drop", count=1)  # a dropped connection
-        sandbox.fault(kind="contact_errors", path="managemanycontacts",
-                      emails=["carla@example.com"])
+        sandbox.fault(
+            kind="contact_errors", path="managemanycontacts", emails=["carla@example.com"]
+        )
         erp.add("carla@example.com")
         report = sync_list(gw, list_id, erp)
         assert not report.aborted and report.errors == 2  # kaputt@localhost, carla@
@@ -63,11 +68,10 @@ def test_D8_secret_absent_from_logs(sandbox, caplog):
 
     loggers = {r.name for r in caplog.records}
     assert {"ems_mailjet.services.gateway", "mailjet_rest.client", "urllib3.connectionpool"} <= (
-        loggers), loggers  # the engine's own lines, the client's and the HTTP library's
+        loggers
+    ), loggers  # the engine's own lines, the client's and the HTTP library's
     assert any(r.levelno >= logging.WARNING for r in caplog.records)
-    logged = "\n".join(
-        f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records
-    )
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
     assert_secret_absent(logged)
     assert_secret_absent(caplog.text)
     assert_secret_absent("\n".join(seen_errors))

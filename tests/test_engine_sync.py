@@ -20,8 +20,10 @@ GATEWAY_ATTEMPTS = 3  # the tests below count on three tries per call
 
 def members(sandbox, list_id):
     lists = sandbox.control("GET", "state", query=f"list={list_id}")["lists"]
-    return {m["Email"]: ("unsubscribed" if m["IsUnsubscribed"] else "subscribed")
-            for m in lists[0]["members"]}
+    return {
+        m["Email"]: ("unsubscribed" if m["IsUnsubscribed"] else "subscribed")
+        for m in lists[0]["members"]
+    }
 
 
 def calls_since(sandbox, before):
@@ -37,13 +39,18 @@ def erp_with(*people, **kwargs):
 
 # ------------------------------------------------------------------ both directions
 def test_R7_R9_R10_two_way_sync(sandbox, gateway, list_id):
-    erp = erp_with(("anna@example.com", ACCEPTED), ("bernd@example.com", DECLINED),
-                   ("carla@example.com", ACCEPTED))
+    erp = erp_with(
+        ("anna@example.com", ACCEPTED),
+        ("bernd@example.com", DECLINED),
+        ("carla@example.com", ACCEPTED),
+    )
     first = sync_list(gateway, list_id, erp)
     assert (first.pushed, first.unsubscribed_in_mailjet, first.errors) == (2, 1, 0)
     assert members(sandbox, list_id) == {
-        "anna@example.com": "subscribed", "bernd@example.com": "unsubscribed",
-        "carla@example.com": "subscribed"}
+        "anna@example.com": "subscribed",
+        "bernd@example.com": "unsubscribed",
+        "carla@example.com": "subscribed",
+    }
 
     sandbox.unsubscribe(list_id, "anna@example.com")  # R7
     sandbox.signup(list_id, "Dora@Example.com", "Dora")  # R10
@@ -91,24 +98,40 @@ def test_D4_sync_never_uses_addforce_or_remove(sandbox, gateway, list_id):
     assert any("signed up again" in n for n in report.notes)
     actions = {act for job in sandbox.state()["jobs"] for _lid, act in job["Actions"]}
     assert actions <= {"addnoforce", "unsub"}
-    assert not any(c["resource"] == "contactslist/managecontact" or c["method"] == "DELETE"
-                   for c in sandbox.calls()["calls"])
-    assert members(sandbox, list_id) == {"a@example.com": "unsubscribed",
-                                         "b@example.com": "unsubscribed",
-                                         "c@example.com": "subscribed"}
+    assert not any(
+        c["resource"] == "contactslist/managecontact" or c["method"] == "DELETE"
+        for c in sandbox.calls()["calls"]
+    )
+    assert members(sandbox, list_id) == {
+        "a@example.com": "unsubscribed",
+        "b@example.com": "unsubscribed",
+        "c@example.com": "subscribed",
+    }
 
 
 def test_R11_R12_new_signups_matched_never_creating_partners(sandbox, gateway, list_id):
-    employees = [EmployeeRecord(1, work_email="anna@firma.de",
-                                private_email="anna.privat@example.com",
-                                work_contact_partner_id=11)]
-    partners = [PartnerRecord(11, email="anna@firma.de"),
-                PartnerRecord(20, email="kunde@example.com", ref="K-20"),
-                PartnerRecord(30, email="twice@example.com"),
-                PartnerRecord(31, email="twice@example.com")]
+    employees = [
+        EmployeeRecord(
+            1,
+            work_email="anna@firma.de",
+            private_email="anna.privat@example.com",
+            work_contact_partner_id=11,
+        )
+    ]
+    partners = [
+        PartnerRecord(11, email="anna@firma.de"),
+        PartnerRecord(20, email="kunde@example.com", ref="K-20"),
+        PartnerRecord(30, email="twice@example.com"),
+        PartnerRecord(31, email="twice@example.com"),
+    ]
     erp = InMemoryParticipants(employees=employees, partners=partners)
-    for email in ("anna.privat@example.com", "anna@firma.de", "kunde@example.com",
-                  "twice@example.com", "nobody@example.com"):
+    for email in (
+        "anna.privat@example.com",
+        "anna@firma.de",
+        "kunde@example.com",
+        "twice@example.com",
+        "nobody@example.com",
+    ):
         sandbox.signup(list_id, email)
     report = sync_list(gateway, list_id, erp)
     assert (report.new_signups, report.matched, report.ambiguous, report.unmatched) == (5, 3, 1, 1)
@@ -168,8 +191,7 @@ def test_D7_outage_mid_run_leaves_nothing_the_next_run_cannot_finish(sandbox, li
     cannot know. The next run finds them in Mailjet and only marks them synced."""
     erp = erp_with(*((f"u{i}@example.com", ACCEPTED) for i in range(10)))
     with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS, chunk_size=4) as gw:
-        sandbox.fault(kind="status", status=503, path="managemanycontacts", method="GET",
-                      count=3)
+        sandbox.fault(kind="status", status=503, path="managemanycontacts", method="GET", count=3)
         first = sync_list(gw, list_id, erp)
         assert first.aborted and "after 3 attempts" in first.error_lines[-1]
         assert all(r.synced_state is None for r in erp.rows.values())
@@ -193,13 +215,20 @@ def test_D7_outage_between_chunks_keeps_what_mailjet_confirmed(sandbox, list_id)
             jobs = super()._submit(*args)
             Gateway.submitted += 1
             if Gateway.submitted == 1:
-                sandbox.fault(kind="status", status=503, path="managemanycontacts",
-                              method="POST", count=3)
+                sandbox.fault(
+                    kind="status", status=503, path="managemanycontacts", method="POST", count=3
+                )
             return jobs
 
     erp = erp_with(*((f"u{i}@example.com", ACCEPTED) for i in range(10)))
-    with Gateway(SANDBOX_KEY, SANDBOX_SECRET, api_url=sandbox.url, chunk_size=4,
-                 sleep=lambda _s: None, retry=RetryPolicy(attempts=3)) as gw:
+    with Gateway(
+        SANDBOX_KEY,
+        SANDBOX_SECRET,
+        api_url=sandbox.url,
+        chunk_size=4,
+        sleep=lambda _s: None,
+        retry=RetryPolicy(attempts=3),
+    ) as gw:
         first = sync_list(gw, list_id, erp)
         assert first.aborted and first.pushed == 4
         assert sum(r.synced_state == ACCEPTED for r in erp.rows.values()) == 4
@@ -239,8 +268,9 @@ def test_D3_initial_sync_of_20_lists_of_5000_within_200_calls(sandbox, gateway):
 def test_D3_no_change_sync_costs_at_most_5_calls_per_list_and_writes_nothing(sandbox, gateway):
     campaigns = []
     for n in range(3):
-        erp = erp_with(*((f"p{i}.c{n}@example.com", DECLINED if i % 7 == 0 else ACCEPTED)
-                         for i in range(2500)))
+        erp = erp_with(
+            *((f"p{i}.c{n}@example.com", DECLINED if i % 7 == 0 else ACCEPTED) for i in range(2500))
+        )
         campaigns.append(CampaignSync(ref=n, name=f"Campaign {n}", list_id=None, store=erp))
     first = sync_many(gateway, campaigns)
     lists = {ref: r.list_id for ref, r in first.items()}
@@ -273,19 +303,30 @@ def test_D3_first_unsubscribe_costs_a_page_not_a_call_per_contact(sandbox, gatew
 
 
 # ------------------------------------------------------------------ property, end to end
-POOL = ["anna@example.com", " ANNA@example.com", "bernd@example.com", "carla@bücher.de",
-        "dora@example.org"]
-OPS = st.lists(st.one_of(
-    st.tuples(st.just("erp_add"), st.sampled_from(POOL), st.sampled_from([ACCEPTED, DECLINED])),
-    st.tuples(st.just("erp_decline"), st.sampled_from(POOL)),
-    st.tuples(st.just("mailjet_unsubscribe"), st.sampled_from(POOL)),
-    st.tuples(st.just("widget_signup"), st.sampled_from(POOL)),
-    st.tuples(st.just("sync")),
-), max_size=12)
+POOL = [
+    "anna@example.com",
+    " ANNA@example.com",
+    "bernd@example.com",
+    "carla@bücher.de",
+    "dora@example.org",
+]
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("erp_add"), st.sampled_from(POOL), st.sampled_from([ACCEPTED, DECLINED])),
+        st.tuples(st.just("erp_decline"), st.sampled_from(POOL)),
+        st.tuples(st.just("mailjet_unsubscribe"), st.sampled_from(POOL)),
+        st.tuples(st.just("widget_signup"), st.sampled_from(POOL)),
+        st.tuples(st.just("sync")),
+    ),
+    max_size=12,
+)
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=OPS)
 def test_D4_D7_interleavings_against_the_sandbox(sandbox_server, ops):
     sandbox = sandbox_server
@@ -302,7 +343,8 @@ def test_D4_D7_interleavings_against_the_sandbox(sandbox_server, ops):
             elif kind == "erp_decline" and erp.find(email):
                 erp.set_state(erp.find(email).key, DECLINED)
             elif kind == "mailjet_unsubscribe" and members(sandbox, list_id).get(email) == (
-                    "subscribed"):
+                "subscribed"
+            ):
                 sandbox.unsubscribe(list_id, email)
                 pending.add(email)
             elif kind == "widget_signup" and is_valid_email(email):
@@ -328,9 +370,10 @@ def test_D4_D7_interleavings_against_the_sandbox(sandbox_server, ops):
 
 # ------------------------------------------------------------------ many lists (R3, D7)
 def test_R3_deadline_stops_starting_new_lists(sandbox, gateway):
-    campaigns = [CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com",
-                                                                 ACCEPTED)))
-                 for n in range(3)]
+    campaigns = [
+        CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com", ACCEPTED)))
+        for n in range(3)
+    ]
     ticks = iter([0.0, 10.0, 99.0])
     reports = sync_many(gateway, campaigns, deadline=50.0, clock=lambda: next(ticks))
     assert [reports[n].pushed for n in range(3)] == [1, 1, 0]
@@ -340,9 +383,10 @@ def test_R3_deadline_stops_starting_new_lists(sandbox, gateway):
 
 
 def test_D7_when_mailjet_is_down_the_remaining_lists_wait(sandbox):
-    campaigns = [CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com",
-                                                                 ACCEPTED)))
-                 for n in range(3)]
+    campaigns = [
+        CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com", ACCEPTED)))
+        for n in range(3)
+    ]
     with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS) as gw:
         sandbox.fault(kind="status", status=503, path="managemanycontacts", count=3)
         reports = sync_many(gw, campaigns)

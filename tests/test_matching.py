@@ -3,8 +3,12 @@
 from ems_mailjet.services.matching import EmployeeRecord, MatchIndex, PartnerRecord
 
 EMPLOYEES = [
-    EmployeeRecord(1, work_email="anna@firma.de", private_email="Anna.Privat@Gmail.com",
-                   work_contact_partner_id=101),
+    EmployeeRecord(
+        1,
+        work_email="anna@firma.de",
+        private_email="Anna.Privat@Gmail.com",
+        work_contact_partner_id=101,
+    ),
     EmployeeRecord(2, work_email="bernd@firma.de", work_contact_partner_id=102),
     EmployeeRecord(3, work_email="team@firma.de"),
     EmployeeRecord(4, work_email="team@firma.de"),
@@ -54,8 +58,7 @@ def test_R11_match_partner_display_form_and_idn():
 
 
 def test_R11_several_candidates_are_ambiguous_never_guessed():
-    for address, count in (("shared@example.com", 2), ("team@firma.de", 2),
-                           ("bernd@firma.de", 2)):
+    for address, count in (("shared@example.com", 2), ("team@firma.de", 2), ("bernd@firma.de", 2)):
         m = index().match(address)
         assert m.ambiguous and m.record_id is None and m.kind is None
         assert m.candidate_count == count

@@ -114,7 +114,11 @@ def test_R10_signup_becomes_new_participant():
     plan = reconcile([], view, Checkpoint())
     [new] = plan.new_participants
     assert (new.email, new.state, new.contact_id, new.synced_state) == (
-        "new@example.com", ACCEPTED, 88, ACCEPTED)
+        "new@example.com",
+        ACCEPTED,
+        88,
+        ACCEPTED,
+    )
     assert plan.checkpoint.signups_after == T0 and plan.checkpoint.seen_ids == {5}
 
 
@@ -130,12 +134,14 @@ def test_R10_signup_then_unsubscribe_is_new_declined_participant():
 
 def test_signups_not_newer_than_checkpoint_are_ignored():
     checkpoint = Checkpoint(signups_after=T0, seen_ids=frozenset({5}))
-    view = MailjetView(signups=(
-        Signup("old@example.com", 1, T0 - timedelta(seconds=1), id=4),
-        Signup("seen@example.com", 2, T0, id=5),
-        Signup("same-second@example.com", 3, T0, id=6),
-        Signup("later@example.com", 4, T0 + timedelta(seconds=1), id=7),
-    ))
+    view = MailjetView(
+        signups=(
+            Signup("old@example.com", 1, T0 - timedelta(seconds=1), id=4),
+            Signup("seen@example.com", 2, T0, id=5),
+            Signup("same-second@example.com", 3, T0, id=6),
+            Signup("later@example.com", 4, T0 + timedelta(seconds=1), id=7),
+        )
+    )
     plan = reconcile([], view, checkpoint)
     assert emails(plan.new_participants) == ["later@example.com", "same-second@example.com"]
     assert plan.checkpoint.signups_after == T0 + timedelta(seconds=1)
@@ -158,8 +164,7 @@ def test_complete_view_imports_mailjet_only_contacts_in_their_state():
     view = MailjetView(
         recipients=(
             Recipient("sub@example.com", 1, excluded=False),
-            Recipient("unsub@example.com", 2, unsubscribed=True, unsubscribed_at=T0,
-                      excluded=True),
+            Recipient("unsub@example.com", 2, unsubscribed=True, unsubscribed_at=T0, excluded=True),
         ),
         complete=True,
     )

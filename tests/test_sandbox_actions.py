@@ -17,12 +17,14 @@ def new_list(mj, name=None):
 
 def manage(mj, list_id, email, action, **extra):
     return mj.contactslist_managecontact.create(
-        id=list_id, data={"Email": email, "Action": action, **extra}).json()["Data"][0]
+        id=list_id, data={"Email": email, "Action": action, **extra}
+    ).json()["Data"][0]
 
 
 def bulk(mj, list_id, action, contacts):
     resp = mj.contactslist_managemanycontacts.create(
-        id=list_id, data={"Action": action, "Contacts": contacts})
+        id=list_id, data={"Action": action, "Contacts": contacts}
+    )
     assert resp.status_code == 201
     envelope = resp.json()
     assert envelope["Count"] == envelope["Total"] == 1 and set(envelope["Data"][0]) == {"JobID"}
@@ -112,22 +114,32 @@ def _apply(mj, how, list_id, email, action):
         manage(mj, list_id, email, action)
     elif how == "managecontactslists":
         mj.contact_managecontactslists.create(
-            id=email, data={"ContactsLists": [{"ListID": list_id, "Action": action}]})
+            id=email, data={"ContactsLists": [{"ListID": list_id, "Action": action}]}
+        )
     elif how == "listjob":
         job = bulk(mj, list_id, action, [{"Email": email}])
         wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
     else:
-        job = mj.contact_managemanycontacts.create(data={
-            "ContactsLists": [{"ListID": list_id, "Action": action}],
-            "Contacts": [{"Email": email}]}).json()["Data"][0]["JobID"]
+        job = mj.contact_managemanycontacts.create(
+            data={
+                "ContactsLists": [{"ListID": list_id, "Action": action}],
+                "Contacts": [{"Email": email}],
+            }
+        ).json()["Data"][0]["JobID"]
         wait(lambda: mj.contact_managemanycontacts.get(action_id=job))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.sampled_from(ACTIONS),
-                                st.sampled_from(("managecontact", "managecontactslists",
-                                                 "listjob", "contactjob"))),
-                      min_size=1, max_size=6))
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(ACTIONS),
+            st.sampled_from(("managecontact", "managecontactslists", "listjob", "contactjob")),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_every_endpoint_follows_the_subscription_state_machine(sandbox_server, steps):
     sb = sandbox_server
     sb.reset()  # session fixture: start each example clean (no leftover faults)
@@ -163,21 +175,40 @@ def test_getcontactslists_reports_isunsub(sandbox, mj):
 def test_managecontactslists_applies_and_validates(mj):
     a, b = new_list(mj, "MA"), new_list(mj, "MB")
     mj.contact.create(data={"Email": "multi@example.com"})
-    resp = mj.contact_managecontactslists.create(id="multi@example.com", data={"ContactsLists": [
-        {"ListID": a, "Action": "addnoforce"}, {"ListID": b, "Action": "unsub"}]})
+    resp = mj.contact_managecontactslists.create(
+        id="multi@example.com",
+        data={
+            "ContactsLists": [
+                {"ListID": a, "Action": "addnoforce"},
+                {"ListID": b, "Action": "unsub"},
+            ]
+        },
+    )
     assert resp.status_code == 201
     assert resp.json()["Data"][0]["ContactsLists"] == [
-        {"Action": "addnoforce", "ListID": a}, {"Action": "unsub", "ListID": b}]
+        {"Action": "addnoforce", "ListID": a},
+        {"Action": "unsub", "ListID": b},
+    ]
     assert membership(mj, b, "multi@example.com")["IsUnsubscribed"] is True
     with pytest.raises(ValidationError) as err:
-        mj.contact_managecontactslists.create(id="multi@example.com", data={"ContactsLists": [
-            {"ListID": 999999999, "Action": "addnoforce"}, {"ListID": a, "Action": "bogus"}]})
+        mj.contact_managecontactslists.create(
+            id="multi@example.com",
+            data={
+                "ContactsLists": [
+                    {"ListID": 999999999, "Action": "addnoforce"},
+                    {"ListID": a, "Action": "bogus"},
+                ]
+            },
+        )
     errors = json.loads(err.value.response_body)["ErrorMessage"]["ContactsLists"]
-    assert [e["Error"] for e in errors] == ["listID missing or not valid",
-                                            "action missing or not valid"]
+    assert [e["Error"] for e in errors] == [
+        "listID missing or not valid",
+        "action missing or not valid",
+    ]
     with pytest.raises(DoesNotExistError):
         mj.contact_managecontactslists.create(
-            id="ghost@example.com", data={"ContactsLists": [{"ListID": a, "Action": "addforce"}]})
+            id="ghost@example.com", data={"ContactsLists": [{"ListID": a, "Action": "addforce"}]}
+        )
 
 
 def test_managecontact_upserts_and_requires_defined_properties(mj):
@@ -189,8 +220,9 @@ def test_managecontact_upserts_and_requires_defined_properties(mj):
     assert payload["ErrorInfo"] == {"Properties": [{"city": "Property not defined"}]}
     assert membership(mj, list_id, "p@example.com") is None  # nothing applied
     mj.contactmetadata.create(data={"Datatype": "str", "Name": "city", "NameSpace": "static"})
-    done = manage(mj, list_id, "p@example.com", "addnoforce", Name="Pat",
-                  Properties={"city": "Berlin"})
+    done = manage(
+        mj, list_id, "p@example.com", "addnoforce", Name="Pat", Properties={"city": "Berlin"}
+    )
     assert done["Properties"] == {"city": "Berlin"} and done["Name"] == "Pat"
     data = mj.contactdata.get(id=done["ContactID"]).json()["Data"][0]["Data"]
     assert data == [{"Name": "city", "Value": "Berlin"}]
@@ -208,18 +240,24 @@ def test_list_job_lifecycle_default_one_poll_importing(mj):
     second = mj.contactslist_managemanycontacts.get(id=list_id, action_id=job).json()["Data"][0]
     assert second["Status"] == "Completed" and second["Count"] == 3
     assert second["Error"] == "" and second["ErrorFile"] == "" and second["JobEnd"] != ""
-    assert mj.listrecipient.get(filters={"ContactsList": list_id, "countOnly": 1}).json()[
-        "Count"] == 3
+    assert (
+        mj.listrecipient.get(filters={"ContactsList": list_id, "countOnly": 1}).json()["Count"] == 3
+    )
 
 
 def test_bulk_deduplicates_and_overwrites_name_and_properties(mj):
     list_id = new_list(mj)
     mj.contactmetadata.create(data={"Datatype": "int", "Name": "age", "NameSpace": "static"})
     manage(mj, list_id, "same@example.com", "addforce", Name="Old", Properties={"age": 30})
-    job = bulk(mj, list_id, "addnoforce", [
-        {"Email": "same@example.com", "Name": "First"},
-        {"Email": "SAME@example.com", "Name": "Second", "Properties": {"age": 41}},
-    ])
+    job = bulk(
+        mj,
+        list_id,
+        "addnoforce",
+        [
+            {"Email": "same@example.com", "Name": "First"},
+            {"Email": "SAME@example.com", "Name": "Second", "Properties": {"age": 41}},
+        ],
+    )
     _, rec = wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
     assert rec["Count"] == 1
     contact = mj.contact.get(id="same@example.com").json()["Data"][0]
@@ -231,17 +269,27 @@ def test_bulk_deduplicates_and_overwrites_name_and_properties(mj):
 
 def test_invalid_addresses_are_per_contact_errors_not_a_failed_job(sandbox, mj):
     list_id = new_list(mj)
-    job = bulk(mj, list_id, "addforce", [
-        {"Email": "good@example.com"}, {"Email": "no-at-sign"}, {"Email": "two@@example.com"},
-        {"Email": "fine@example.org", "Properties": {"undefined_prop": "x"}},
-    ])
+    job = bulk(
+        mj,
+        list_id,
+        "addforce",
+        [
+            {"Email": "good@example.com"},
+            {"Email": "no-at-sign"},
+            {"Email": "two@@example.com"},
+            {"Email": "fine@example.org", "Properties": {"undefined_prop": "x"}},
+        ],
+    )
     _, rec = wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
     assert rec["Status"] == "Completed" and rec["Count"] == 1
     assert rec["Error"]
     assert rec["ErrorFile"] == f"DATA/batchjob/{job}/JSONError/application:json/LAST"
     errors = mj.api_call("GET", f"{sandbox.url}v3/{rec['ErrorFile']}").json()
-    assert sorted(e["Email"] for e in errors) == ["fine@example.org", "no-at-sign",
-                                                  "two@@example.com"]
+    assert sorted(e["Email"] for e in errors) == [
+        "fine@example.org",
+        "no-at-sign",
+        "two@@example.com",
+    ]
     assert all(set(e) == {"Email", "Error"} and e["Error"] for e in errors)
     assert membership(mj, list_id, "good@example.com") is not None
     assert membership(mj, list_id, "fine@example.org") is None
@@ -250,8 +298,9 @@ def test_invalid_addresses_are_per_contact_errors_not_a_failed_job(sandbox, mj):
 def test_contact_errors_fault_rejects_the_named_addresses(sandbox, mj):
     list_id = new_list(mj)
     sandbox.fault(kind="contact_errors", emails=["Reject@example.com"])
-    job = bulk(mj, list_id, "addforce", [{"Email": "reject@example.com"},
-                                         {"Email": "accept@example.com"}])
+    job = bulk(
+        mj, list_id, "addforce", [{"Email": "reject@example.com"}, {"Email": "accept@example.com"}]
+    )
     _, rec = wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
     assert rec["Status"] == "Completed" and rec["Count"] == 1
     errors = mj.api_call("GET", f"{sandbox.url}v3/{rec['ErrorFile']}").json()
@@ -277,10 +326,17 @@ def test_job_error_fault_fails_the_whole_job_and_applies_nothing(sandbox, mj):
 
 def test_contact_managemanycontacts_many_lists_and_exclusion(mj):
     a, b = new_list(mj, "CA"), new_list(mj, "CB")
-    resp = mj.contact_managemanycontacts.create(data={
-        "ContactsLists": [{"ListID": a, "Action": "addforce"}, {"ListID": b, "Action": "unsub"}],
-        "Contacts": [{"Email": "cm@example.com", "Name": "CM", "IsExcludedFromCampaigns": True}],
-    })
+    resp = mj.contact_managemanycontacts.create(
+        data={
+            "ContactsLists": [
+                {"ListID": a, "Action": "addforce"},
+                {"ListID": b, "Action": "unsub"},
+            ],
+            "Contacts": [
+                {"Email": "cm@example.com", "Name": "CM", "IsExcludedFromCampaigns": True}
+            ],
+        }
+    )
     assert resp.status_code == 201
     job = resp.json()["Data"][0]["JobID"]
     seen, rec = wait(lambda: mj.contact_managemanycontacts.get(action_id=job))
@@ -289,7 +345,8 @@ def test_contact_managemanycontacts_many_lists_and_exclusion(mj):
     assert membership(mj, b, "cm@example.com")["IsUnsubscribed"] is True
     assert mj.contact.get(id="cm@example.com").json()["Data"][0]["IsExcludedFromCampaigns"] is True
     only_contacts = mj.contact_managemanycontacts.create(
-        data={"Contacts": [{"Email": "global@example.com"}]}).json()["Data"][0]["JobID"]
+        data={"Contacts": [{"Email": "global@example.com"}]}
+    ).json()["Data"][0]["JobID"]
     wait(lambda: mj.contact_managemanycontacts.get(action_id=only_contacts))
     assert mj.contact_getcontactslists.get(id="global@example.com").json()["Data"] == []
 
@@ -298,7 +355,8 @@ def test_wrong_poll_urls_are_404(sandbox, mj):
     list_id, other = new_list(mj), new_list(mj)
     list_job = bulk(mj, list_id, "addforce", [{"Email": "w@example.com"}])
     contact_job = mj.contact_managemanycontacts.create(
-        data={"Contacts": [{"Email": "w2@example.com"}]}).json()["Data"][0]["JobID"]
+        data={"Contacts": [{"Email": "w2@example.com"}]}
+    ).json()["Data"][0]["JobID"]
     base = f"{sandbox.url}v3/REST"
     with pytest.raises(DoesNotExistError):  # the order once shown in Mailjet's reference
         mj.api_call("GET", f"{base}/contact/{contact_job}/managemanycontacts")
@@ -314,12 +372,14 @@ def test_bulk_payload_validation_is_synchronous(mj):
     list_id = new_list(mj)
     with pytest.raises(ValidationError):
         mj.contactslist_managemanycontacts.create(
-            id=list_id, data={"Action": "subscribe", "Contacts": [{"Email": "a@example.com"}]})
+            id=list_id, data={"Action": "subscribe", "Contacts": [{"Email": "a@example.com"}]}
+        )
     with pytest.raises(ValidationError):
         mj.contactslist_managemanycontacts.create(id=list_id, data={"Action": "addforce"})
     with pytest.raises(ValidationError) as err:
         mj.contactslist_managemanycontacts.create(
-            id=list_id, data={"Action": "addforce", "Contacts": [{"Mail": "a@example.com"}]})
+            id=list_id, data={"Action": "addforce", "Contacts": [{"Mail": "a@example.com"}]}
+        )
     assert 'has no property "Mail"' in json.loads(err.value.response_body)["ErrorMessage"]
 
 

@@ -65,7 +65,8 @@ def test_limit_is_capped_at_1000_and_zero_means_1000(mj):
     list_id = new_list(mj, "Big")
     contacts = [{"Email": f"p{i}@example.com"} for i in range(1203)]
     job = mj.contactslist_managemanycontacts.create(
-        id=list_id, data={"Action": "addforce", "Contacts": contacts}).json()["Data"][0]["JobID"]
+        id=list_id, data={"Action": "addforce", "Contacts": contacts}
+    ).json()["Data"][0]["JobID"]
     assert job
     base = {"ContactsList": list_id}
     assert len(mj.listrecipient.get(filters={**base, "Limit": 0}).json()["Data"]) == 1000
@@ -89,7 +90,8 @@ def test_sort_ascending_and_descending(mj):
     emails = ["carol@example.com", "alice@example.com", "bob@example.com"]
     for email, name in zip(emails, ["Zed", "Mia", "Abe"], strict=True):
         mj.contactslist_managecontact.create(
-            id=list_id, data={"Email": email, "Name": name, "Action": "addforce"})
+            id=list_id, data={"Email": email, "Name": name, "Action": "addforce"}
+        )
     ids = [r["ID"] for r in mj.contact.get().json()["Data"]]
     assert ids == sorted(ids)
     desc = [r["ID"] for r in mj.contact.get(filters={"Sort": "ID DESC"}).json()["Data"]]
@@ -110,9 +112,11 @@ def test_sort_on_timestamps_follows_the_clock(sandbox, mj):
     sandbox.advance_clock(3600)
     sandbox.unsubscribe(list_id, "old@example.com")
     rows = mj.listrecipient.get(
-        filters={"ContactsList": list_id, "Sort": "UnsubscribedAt DESC"}).json()["Data"]
-    assert [r["UnsubscribedAt"] for r in rows] == sorted((r["UnsubscribedAt"] for r in rows),
-                                                         reverse=True)
+        filters={"ContactsList": list_id, "Sort": "UnsubscribedAt DESC"}
+    ).json()["Data"]
+    assert [r["UnsubscribedAt"] for r in rows] == sorted(
+        (r["UnsubscribedAt"] for r in rows), reverse=True
+    )
     assert rows[0]["UnsubscribedAt"] > rows[1]["UnsubscribedAt"] > rows[0]["SubscribedAt"]
 
 
@@ -129,8 +133,9 @@ def test_filter_names_are_case_insensitive_and_booleans_lenient(mj):
     other = new_list(mj, "Other")
     add(mj, list_id, ["a@example.com", "b@example.com", "c@example.com"])
     add(mj, other, ["z@example.com"])
-    mj.contactslist_managecontact.create(id=list_id, data={"Email": "b@example.com",
-                                                           "Action": "unsub"})
+    mj.contactslist_managecontact.create(
+        id=list_id, data={"Email": "b@example.com", "Action": "unsub"}
+    )
     for name in ("ContactsList", "contactslist", "CONTACTSLIST"):
         assert mj.listrecipient.get(filters={name: list_id}).json()["Count"] == 3
     for true in ("true", "True", "1", True):
@@ -163,8 +168,9 @@ def test_listrecipient_filters(mj):
     assert sorted(r["ListID"] for r in by_email) == sorted([list_a, list_b])
     by_contact = mj.listrecipient.get(filters={"Contact": m_id, "ContactsList": list_b}).json()
     assert [(r["ContactID"], r["ListID"]) for r in by_contact["Data"]] == [(m_id, list_b)]
-    one = mj.listrecipient.get(filters={"ContactEmail": "m@example.com",
-                                        "ContactsList": list_a}).json()
+    one = mj.listrecipient.get(
+        filters={"ContactEmail": "m@example.com", "ContactsList": list_a}
+    ).json()
     assert one["Count"] == 1 and one["Data"][0]["ListName"] == "A"
     assert mj.listrecipient.get(filters={"ContactEmail": "nobody@example.com"}).json()["Count"] == 0
 
@@ -173,8 +179,16 @@ def test_listrecipient_rows_look_like_mailjet(sandbox, mj):
     list_id = new_list(mj, "Shape")
     add(mj, list_id, ["shape@example.com"])
     row = mj.listrecipient.get(filters={"ContactsList": list_id}).json()["Data"][0]
-    assert set(row) == {"ID", "ContactID", "ListID", "ListName", "IsActive", "IsUnsubscribed",
-                        "SubscribedAt", "UnsubscribedAt"}
+    assert set(row) == {
+        "ID",
+        "ContactID",
+        "ListID",
+        "ListName",
+        "IsActive",
+        "IsUnsubscribed",
+        "SubscribedAt",
+        "UnsubscribedAt",
+    }
     assert row["IsActive"] is True and row["IsUnsubscribed"] is False
     assert isinstance(row["ID"], int) and isinstance(row["ContactID"], int)
     assert RFC3339.match(row["SubscribedAt"]) and row["UnsubscribedAt"] == ""
@@ -198,8 +212,11 @@ def test_contact_by_email_with_dots_and_plus(sandbox, mj):
     assert RFC3339.match(contact["CreatedAt"])
     with pytest.raises(DoesNotExistError) as err:
         mj.contact.get(id="first.last@mail.example.com")
-    assert body(err.value) == {"ErrorInfo": "", "ErrorMessage": "Object not found",
-                               "StatusCode": 404}
+    assert body(err.value) == {
+        "ErrorInfo": "",
+        "ErrorMessage": "Object not found",
+        "StatusCode": 404,
+    }
 
 
 def test_duplicate_contact_is_mj18(mj):
@@ -210,7 +227,7 @@ def test_duplicate_contact_is_mj18(mj):
     assert body(err.value) == {
         "ErrorInfo": "",
         "ErrorMessage": 'MJ18 A Contact resource with value "dup@example.com" for Email '
-                        "already exists.",
+        "already exists.",
         "StatusCode": 400,
     }
 
@@ -221,8 +238,10 @@ def test_contact_create_validation(mj):
     assert "Email" in body(err.value)["ErrorMessage"]
     with pytest.raises(ValidationError) as err:
         mj.contact.create(data={"Email": "ok@example.com", "Contacts": []})
-    assert body(err.value)["ErrorMessage"] == \
-        'Invalid json input: object ""->"TContact" has no property "Contacts"'
+    assert (
+        body(err.value)["ErrorMessage"]
+        == 'Invalid json input: object ""->"TContact" has no property "Contacts"'
+    )
     with pytest.raises(ValidationError) as err:
         mj.contact.create(data={"Email": "ok@example.com", "LastActivityAt": "2020-01-01"})
     assert body(err.value)["ErrorMessage"].startswith("MJ19 ")
@@ -267,8 +286,9 @@ def test_contactslist_fields_and_lookup_by_address(mj):
     assert RFC3339.match(rec["CreatedAt"])
     assert mj.contactslist.get(id=rec["Address"]).json()["Data"][0]["ID"] == rec["ID"]
     add(mj, rec["ID"], ["s1@example.com", "s2@example.com"])
-    mj.contactslist_managecontact.create(id=rec["ID"], data={"Email": "s2@example.com",
-                                                             "Action": "unsub"})
+    mj.contactslist_managecontact.create(
+        id=rec["ID"], data={"Email": "s2@example.com", "Action": "unsub"}
+    )
     assert mj.contactslist.get(id=rec["ID"]).json()["Data"][0]["SubscriberCount"] == 1
     named = mj.contactslist.get(filters={"Name": "newsletter"}).json()["Data"]
     assert [r["ID"] for r in named] == [rec["ID"]]
@@ -292,7 +312,8 @@ def test_deleted_list_is_gone(mj):
     assert mj.contact_getcontactslists.get(id="d@example.com").json()["Data"] == []
     with pytest.raises(DoesNotExistError):
         mj.contactslist_managemanycontacts.create(
-            id=list_id, data={"Action": "addnoforce", "Contacts": [{"Email": "d@example.com"}]})
+            id=list_id, data={"Action": "addnoforce", "Contacts": [{"Email": "d@example.com"}]}
+        )
 
 
 # ------------------------------------------------------------------ routing errors
@@ -312,7 +333,8 @@ def test_method_not_allowed_is_405(sandbox, mj):
 
 
 def test_v31_contact_resources_do_not_exist(sandbox):
-    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
-                version="v3.1", timeout=5) as v31:
+    with Client(
+        auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url, version="v3.1", timeout=5
+    ) as v31:
         with pytest.raises(DoesNotExistError):
             v31.contactslist.get()

@@ -98,42 +98,57 @@ def test_clock_moves_mailjet_timestamps(sandbox, mj):
     first = mj.contact.create(data={"Email": "t1@example.com"}).json()["Data"][0]["CreatedAt"]
     sandbox.advance_clock(86400 * 3)
     later = mj.contact.create(data={"Email": "t2@example.com"}).json()["Data"][0]["CreatedAt"]
-    delta = (datetime.fromisoformat(later.replace("Z", "+00:00"))
-             - datetime.fromisoformat(first.replace("Z", "+00:00")))
+    delta = datetime.fromisoformat(later.replace("Z", "+00:00")) - datetime.fromisoformat(
+        first.replace("Z", "+00:00")
+    )
     assert 3 * 86400 <= delta.total_seconds() < 3 * 86400 + 60
 
 
 # ------------------------------------------------------------------ campaigns and stats
 def test_statcounters_for_campaigns_and_lists(sandbox, mj):
     news, other = new_list(mj, "News"), new_list(mj, "Other")
-    c1 = sandbox.create_campaign(news, "March", {"MessageSentCount": 100,
-                                                 "MessageOpenedCount": 40})
+    c1 = sandbox.create_campaign(news, "March", {"MessageSentCount": 100, "MessageOpenedCount": 40})
     sandbox.create_campaign(news, "April", {"MessageSentCount": 50, "MessageClickedCount": 5})
     sandbox.create_campaign(other, "Elsewhere", {"MessageSentCount": 999})
     base = {"CounterTiming": "Message", "CounterResolution": "Lifetime"}
-    row = mj.statcounters.get(filters={**base, "CounterSource": "Campaign",
-                                       "SourceId": c1}).json()["Data"]
+    row = mj.statcounters.get(filters={**base, "CounterSource": "Campaign", "SourceId": c1}).json()[
+        "Data"
+    ]
     assert len(row) == 1
-    assert (row[0]["SourceID"], row[0]["MessageSentCount"], row[0]["MessageOpenedCount"],
-            row[0]["MessageClickedCount"]) == (c1, 100, 40, 0)
-    total = mj.statcounters.get(filters={**base, "CounterSource": "List",
-                                         "SourceId": news}).json()["Data"][0]
-    assert (total["MessageSentCount"], total["MessageOpenedCount"],
-            total["MessageClickedCount"]) == (150, 40, 5)
-    assert mj.statcounters.get(filters={**base, "CounterSource": "Campaign",
-                                        "SourceId": 1}).json()["Data"] == []
+    assert (
+        row[0]["SourceID"],
+        row[0]["MessageSentCount"],
+        row[0]["MessageOpenedCount"],
+        row[0]["MessageClickedCount"],
+    ) == (c1, 100, 40, 0)
+    total = mj.statcounters.get(filters={**base, "CounterSource": "List", "SourceId": news}).json()[
+        "Data"
+    ][0]
+    assert (
+        total["MessageSentCount"],
+        total["MessageOpenedCount"],
+        total["MessageClickedCount"],
+    ) == (150, 40, 5)
+    assert (
+        mj.statcounters.get(filters={**base, "CounterSource": "Campaign", "SourceId": 1}).json()[
+            "Data"
+        ]
+        == []
+    )
     with pytest.raises(ValidationError):
         mj.statcounters.get(filters={"CounterSource": "Campaign", "SourceId": c1})
     campaign = mj.campaign.get(id=c1).json()["Data"][0]
     assert campaign["ListID"] == news and campaign["Subject"] == "March"
-    assert [c["Subject"] for c in
-            mj.campaign.get(filters={"ContactsList": news}).json()["Data"]] == ["March", "April"]
+    assert [
+        c["Subject"] for c in mj.campaign.get(filters={"ContactsList": news}).json()["Data"]
+    ] == ["March", "April"]
 
 
 def test_campaign_lookup_by_draft_id(sandbox, mj):
     list_id = new_list(mj, "Drafts")
-    cid = sandbox.control("POST", "campaign", {"ListID": list_id, "Subject": "D",
-                                               "NewsLetterID": 77, "stats": {}})["ID"]
+    cid = sandbox.control(
+        "POST", "campaign", {"ListID": list_id, "Subject": "D", "NewsLetterID": 77, "stats": {}}
+    )["ID"]
     assert mj.campaign.get(id="mj.nl=77").json()["Data"][0]["ID"] == cid
     with pytest.raises(DoesNotExistError):
         mj.campaign.get(id="mj.nl=78")
@@ -141,20 +156,23 @@ def test_campaign_lookup_by_draft_id(sandbox, mj):
 
 # ------------------------------------------------------------------ eventcallbackurl
 def test_eventcallbackurl_lifecycle(mj):
-    created = mj.eventcallbackurl.create(data={
-        "EventType": "unsub", "Url": "https://u:p@example.com/hook", "Version": 2})
+    created = mj.eventcallbackurl.create(
+        data={"EventType": "unsub", "Url": "https://u:p@example.com/hook", "Version": 2}
+    )
     assert created.status_code == 201
     rec = created.json()["Data"][0]
     assert set(rec) == {"APIKeyID", "EventType", "ID", "IsBackup", "Status", "Url", "Version"}
     assert (rec["IsBackup"], rec["Status"], rec["Version"]) == (False, "alive", 2)
     with pytest.raises(ValidationError):  # one registration per EventType + IsBackup
         mj.eventcallbackurl.create(data={"EventType": "unsub", "Url": "https://x.example.com/"})
-    backup = mj.eventcallbackurl.create(data={"EventType": "unsub", "IsBackup": True,
-                                              "Url": "https://backup.example.com/"})
+    backup = mj.eventcallbackurl.create(
+        data={"EventType": "unsub", "IsBackup": True, "Url": "https://backup.example.com/"}
+    )
     assert backup.status_code == 201
     with pytest.raises(ValidationError):
-        mj.eventcallbackurl.create(data={"EventType": "open", "Url": "https://a.example.com/",
-                                         "Version": 3})
+        mj.eventcallbackurl.create(
+            data={"EventType": "open", "Url": "https://a.example.com/", "Version": 3}
+        )
     with pytest.raises(ValidationError):
         mj.eventcallbackurl.create(data={"EventType": "opened", "Url": "https://a.example.com/"})
     assert mj.eventcallbackurl.get(id="unsub|false").json()["Data"][0]["ID"] == rec["ID"]
@@ -201,8 +219,7 @@ def test_5xx_faults_are_generic_api_errors(sandbox, mj, status):
 
 
 def test_delay_fault_past_the_client_timeout(sandbox):
-    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url,
-                timeout=1) as mj:
+    with Client(auth=(sandbox.api_key, sandbox.api_secret), api_url=sandbox.url, timeout=1) as mj:
         sandbox.fault(kind="delay", seconds=1.4, path="contactslist")
         start = time.perf_counter()
         with pytest.raises(MailjetTimeoutError):
@@ -269,7 +286,8 @@ def test_calls_are_counted_by_method_and_resource(sandbox, mj):
     mj.contactslist.get(id=list_id)
     contacts = [{"Email": "c.d@example.com"}]
     job = mj.contactslist_managemanycontacts.create(
-        id=list_id, data={"Action": "addforce", "Contacts": contacts}).json()["Data"][0]["JobID"]
+        id=list_id, data={"Action": "addforce", "Contacts": contacts}
+    ).json()["Data"][0]["JobID"]
     for _ in range(2):
         mj.contactslist_managemanycontacts.get(id=list_id, action_id=job)
     mj.contact.get(id="c.d@example.com")
@@ -280,14 +298,21 @@ def test_calls_are_counted_by_method_and_resource(sandbox, mj):
     calls = sandbox.calls()
     assert calls["total"] == 7
     assert calls["by"] == {
-        "POST contactslist": 1, "GET contactslist": 1,
-        "POST contactslist/managemanycontacts": 1, "GET contactslist/managemanycontacts": 2,
-        "GET contact": 1, "GET listrecipient": 1,
+        "POST contactslist": 1,
+        "GET contactslist": 1,
+        "POST contactslist/managemanycontacts": 1,
+        "GET contactslist/managemanycontacts": 2,
+        "GET contact": 1,
+        "GET listrecipient": 1,
     }
     last = calls["calls"][-1]
     assert {k: last[k] for k in ("method", "resource", "path", "status", "fault")} == {
-        "method": "GET", "resource": "listrecipient", "path": "/v3/REST/listrecipient",
-        "status": 429, "fault": "status"}
+        "method": "GET",
+        "resource": "listrecipient",
+        "path": "/v3/REST/listrecipient",
+        "status": 429,
+        "fault": "status",
+    }
     assert [c["status"] for c in calls["calls"][:3]] == [201, 200, 201]
 
 
@@ -298,4 +323,5 @@ def test_state_dump_lists_members_with_emails(sandbox, mj):
     (lst,) = sandbox.state()["lists"]
     assert lst["ID"] == list_id and lst["SubscriberCount"] == 0
     assert [(m["Email"], m["IsUnsubscribed"]) for m in lst["members"]] == [
-        ("one@example.com", True)]
+        ("one@example.com", True)
+    ]

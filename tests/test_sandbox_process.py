@@ -22,8 +22,9 @@ LISTENING = re.compile(r"^mailjet-sandbox listening on http://127\.0\.0\.1:(\d+)
 def start_cli(*args):
     """Run the documented command line; return (process, first stdout line)."""
     cmd = [sys.executable, "-m", "mailjet_sandbox", *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     ready, _, _ = select.select([proc.stdout], [], [], 15)
     line = proc.stdout.readline().rstrip("\n") if ready else ""
     return proc, line
@@ -49,8 +50,18 @@ def client(url, key="cli-key", secret="cli-secret", **kw):
 
 
 def test_cli_port_zero_prints_the_real_port_and_serves():
-    proc, line = start_cli("--host", "127.0.0.1", "--port", "0", "--api-key", "cli-key",
-                           "--api-secret", "cli-secret", "--latency-ms", "0")
+    proc, line = start_cli(
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--api-key",
+        "cli-key",
+        "--api-secret",
+        "cli-secret",
+        "--latency-ms",
+        "0",
+    )
     try:
         match = LISTENING.match(line)
         assert match, line
@@ -65,8 +76,9 @@ def test_cli_port_zero_prints_the_real_port_and_serves():
 
 def test_cli_explicit_port():
     port = free_port()
-    proc, line = start_cli("--host", "127.0.0.1", "--port", str(port), "--api-key", "k",
-                           "--api-secret", "s")
+    proc, line = start_cli(
+        "--host", "127.0.0.1", "--port", str(port), "--api-key", "k", "--api-secret", "s"
+    )
     try:
         assert line == f"mailjet-sandbox listening on http://127.0.0.1:{port}/"
     finally:
@@ -76,8 +88,9 @@ def test_cli_explicit_port():
 def test_cli_refuses_an_unreadable_state_file(tmp_path):
     bad = tmp_path / "state.json"
     bad.write_text("{not json")
-    proc, line = start_cli("--port", "0", "--api-key", "k", "--api-secret", "s",
-                           "--state", str(bad))
+    proc, line = start_cli(
+        "--port", "0", "--api-key", "k", "--api-secret", "s", "--state", str(bad)
+    )
     assert line == ""
     assert proc.wait(timeout=10) == 2
     assert "cannot load state file" in proc.stderr.read()
@@ -96,9 +109,12 @@ def test_state_file_survives_kill_and_restart(tmp_path):
     state = tmp_path / "sandbox-state.json"
     with SandboxProcess("k", "s", state_file=state) as sb, client(sb.url, "k", "s") as mj:
         list_id = mj.contactslist.create(data={"Name": "Persisted"}).json()["Data"][0]["ID"]
-        job = mj.contactslist_managemanycontacts.create(id=list_id, data={
-            "Action": "addforce",
-            "Contacts": [{"Email": f"keep{i}@example.com"} for i in range(3)]},
+        job = mj.contactslist_managemanycontacts.create(
+            id=list_id,
+            data={
+                "Action": "addforce",
+                "Contacts": [{"Email": f"keep{i}@example.com"} for i in range(3)],
+            },
         ).json()["Data"][0]["JobID"]
         sb.signup(list_id, "widget@example.com")
         sb.unsubscribe(list_id, "keep1@example.com")
@@ -139,21 +155,29 @@ def test_job_polls_flag_sets_the_number_of_unfinished_polls():
         data = {"Action": "addforce", "Contacts": [{"Email": "s@example.com"}]}
         job = mj.contactslist_managemanycontacts.create(id=list_id, data=data).json()
         job = job["Data"][0]["JobID"]
-        statuses = [mj.contactslist_managemanycontacts.get(id=list_id, action_id=job)
-                    .json()["Data"][0]["Status"] for _ in range(5)]
+        statuses = [
+            mj.contactslist_managemanycontacts.get(id=list_id, action_id=job).json()["Data"][0][
+                "Status"
+            ]
+            for _ in range(5)
+        ]
         assert statuses == ["Allocated", "Importing", "Importing", "Completed", "Completed"]
 
 
-@pytest.mark.parametrize("polls,expected", [(0, ["Completed"]), (2, ["Allocated", "Importing",
-                                                                     "Completed"])])
+@pytest.mark.parametrize(
+    "polls,expected", [(0, ["Completed"]), (2, ["Allocated", "Importing", "Completed"])]
+)
 def test_job_polls_can_change_at_runtime_until_reset(sandbox, polls, expected):
     sandbox.control("POST", "config", {"job_polls": polls})
     with client(sandbox.url, sandbox.api_key, sandbox.api_secret) as mj:
         job = mj.contact_managemanycontacts.create(
-            data={"Contacts": [{"Email": "r@example.com"}]}).json()["Data"][0]["JobID"]
+            data={"Contacts": [{"Email": "r@example.com"}]}
+        ).json()["Data"][0]["JobID"]
         seen = []
         while not seen or seen[-1] != "Completed":
-            seen.append(mj.contact_managemanycontacts.get(action_id=job).json()["Data"][0]["Status"])
+            seen.append(
+                mj.contact_managemanycontacts.get(action_id=job).json()["Data"][0]["Status"]
+            )
         assert seen == expected
     sandbox.reset()
     assert sandbox.control("GET", "config")["job_polls"] == 1

@@ -25,13 +25,26 @@ def utc(seconds):
 
 
 def unsub(email="anna@example.com", list_id=101, time=T0, message_id=BIG_ID, **extra):
-    return {"event": "unsub", "time": time, "email": email, "mj_list_id": list_id,
-            "MessageID": message_id, "mj_contact_id": 7, **extra}
+    return {
+        "event": "unsub",
+        "time": time,
+        "email": email,
+        "mj_list_id": list_id,
+        "MessageID": message_id,
+        "mj_contact_id": 7,
+        **extra,
+    }
 
 
 def spam(email="anna@example.com", time=T0, message_id=BIG_ID, **extra):
-    return {"event": "spam", "time": time, "email": email, "MessageID": message_id,
-            "source": "JMRPP", **extra}
+    return {
+        "event": "spam",
+        "time": time,
+        "email": email,
+        "MessageID": message_id,
+        "source": "JMRPP",
+        **extra,
+    }
 
 
 def body(payload):
@@ -49,16 +62,25 @@ def test_version_1_single_object_is_one_event():
     assert parsed.version == 1 and parsed.skipped == 0
     [event] = parsed.events
     assert event == MailjetEvent(
-        event="unsub", email="anna@example.com", time=utc(T0), list_id=101,
-        message_id=str(BIG_ID), contact_id=7,
+        event="unsub",
+        email="anna@example.com",
+        time=utc(T0),
+        list_id=101,
+        message_id=str(BIG_ID),
+        contact_id=7,
     )
     assert event.raw["mj_contact_id"] == 7
 
 
 def test_version_2_array_is_a_batch_of_mixed_types():
     parsed = parse_events(
-        body([unsub(), spam(email="bob@example.com"),
-              {"event": "open", "time": T0, "email": "c@example.com", "MessageID": 1}]),
+        body(
+            [
+                unsub(),
+                spam(email="bob@example.com"),
+                {"event": "open", "time": T0, "email": "c@example.com", "MessageID": 1},
+            ]
+        ),
         received_at=RECEIVED,
     )
     assert parsed.version == 2 and parsed.skipped == 0
@@ -77,8 +99,10 @@ def test_str_body_and_utf8_bom_are_accepted():
 
 
 def test_message_id_above_2_pow_53_is_kept_exact():
-    raw = b'{"event": "unsub", "time": 1767261600, "email": "a@example.com", ' \
-          b'"mj_list_id": 101, "MessageID": 19421777835146490}'
+    raw = (
+        b'{"event": "unsub", "time": 1767261600, "email": "a@example.com", '
+        b'"mj_list_id": 101, "MessageID": 19421777835146490}'
+    )
     [event] = parse_events(raw).events
     assert event.message_id == "19421777835146490"
     assert float(19421777835146490) != 19421777835146490  # what a float would have done
@@ -88,13 +112,16 @@ def test_message_id_above_2_pow_53_is_kept_exact():
 def test_message_id_as_text_or_fraction_never_goes_through_a_float():
     [a] = events(unsub(message_id="19421777835146491"))
     assert a.message_id == "19421777835146491"
-    [b] = parse_events(b'{"event": "unsub", "email": "a@example.com", '
-                       b'"MessageID": 19421777835146493.0}').events
+    [b] = parse_events(
+        b'{"event": "unsub", "email": "a@example.com", "MessageID": 19421777835146493.0}'
+    ).events
     assert b.message_id == "19421777835146493"
 
 
 def test_event_type_is_lower_cased_and_email_normalised():
-    [event] = events(unsub(email="  Anna.Muster@Bücher.DE "), )
+    [event] = events(
+        unsub(email="  Anna.Muster@Bücher.DE "),
+    )
     assert event.email == "anna.muster@xn--bcher-kva.de"
     [event] = events({"event": " UNSUB ", "email": "a@example.com", "mj_list_id": "101"})
     assert event.event == "unsub" and event.list_id == 101
@@ -102,7 +129,10 @@ def test_event_type_is_lower_cased_and_email_normalised():
 
 def test_time_is_aware_utc_and_missing_time_falls_back_to_receipt():
     [with_time, text_time, without, garbage, huge] = events(
-        unsub(), unsub(time=str(T0)), unsub(time=None), unsub(time="yesterday"),
+        unsub(),
+        unsub(time=str(T0)),
+        unsub(time=None),
+        unsub(time="yesterday"),
         unsub(time=10**20),
     )
     assert with_time.time == utc(T0) and with_time.time.tzinfo == timezone.utc
@@ -112,8 +142,13 @@ def test_time_is_aware_utc_and_missing_time_falls_back_to_receipt():
 
 def test_hard_bounce_and_blocked_flags():
     [hard, soft, blocked] = events(
-        {"event": "bounce", "email": "a@example.com", "hard_bounce": True, "blocked": False,
-         "error": "user unknown"},
+        {
+            "event": "bounce",
+            "email": "a@example.com",
+            "hard_bounce": True,
+            "blocked": False,
+            "error": "user unknown",
+        },
         {"event": "bounce", "email": "a@example.com", "hard_bounce": False},
         {"event": "blocked", "email": "a@example.com", "error": "preblocked"},
     )
@@ -124,16 +159,18 @@ def test_hard_bounce_and_blocked_flags():
 
 def test_events_without_email_or_with_unknown_type_are_skipped_and_counted():
     parsed = parse_events(
-        body([
-            unsub(),
-            {"event": "unsub", "mj_list_id": 101},             # no e-mail
-            {"event": "unsub", "email": "", "mj_list_id": 101},  # empty e-mail
-            {"event": "unsub", "email": "not-an-address"},    # no @
-            {"event": "forward", "email": "a@example.com"},   # unknown type
-            {"email": "a@example.com"},                       # no type
-            "unsub",                                          # not an object
-            42,
-        ])
+        body(
+            [
+                unsub(),
+                {"event": "unsub", "mj_list_id": 101},  # no e-mail
+                {"event": "unsub", "email": "", "mj_list_id": 101},  # empty e-mail
+                {"event": "unsub", "email": "not-an-address"},  # no @
+                {"event": "forward", "email": "a@example.com"},  # unknown type
+                {"email": "a@example.com"},  # no type
+                "unsub",  # not an object
+                42,
+            ]
+        )
     )
     assert len(parsed.events) == 1
     assert parsed.skipped == 7
@@ -141,7 +178,7 @@ def test_events_without_email_or_with_unknown_type_are_skipped_and_counted():
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"   ", b"not json", b"{\"event\": ", b"\xff\xfe{}", b"NaN", b"[1, NaN]"],
+    [b"", b"   ", b"not json", b'{"event": ', b"\xff\xfe{}", b"NaN", b"[1, NaN]"],
 )
 def test_bad_json_raises_value_error_with_a_clear_message(raw):
     with pytest.raises(ValueError, match="request body"):
@@ -192,8 +229,12 @@ def test_hard_bounce_and_blocked_are_reported_only():
 
 def test_sent_open_click_are_ignored():
     decisions = decide(
-        events(*({"event": kind, "email": "a@example.com", "MessageID": 1}
-                 for kind in ("sent", "open", "click"))),
+        events(
+            *(
+                {"event": kind, "email": "a@example.com", "MessageID": 1}
+                for kind in ("sent", "open", "click")
+            )
+        ),
         [101],
     )
     assert decisions == Decisions(ignored=3)
@@ -228,8 +269,11 @@ def test_earliest_event_time_per_address_and_list_is_the_decline_date():
 
 
 def test_decisions_do_not_depend_on_arrival_order():
-    batch = events(unsub(time=T0 + 5, message_id=1), spam(time=T0 + 9, message_id=2),
-                   unsub(email="bob@example.com", list_id=102, message_id=3))
+    batch = events(
+        unsub(time=T0 + 5, message_id=1),
+        spam(time=T0 + 9, message_id=2),
+        unsub(email="bob@example.com", list_id=102, message_id=3),
+    )
     assert decide(batch, [101, 102]).declines == decide(reversed(batch), [101, 102]).declines
 
 
@@ -241,8 +285,10 @@ def test_a_batch_decided_twice_gives_the_same_declines():
 def test_each_decline_names_the_event_it_came_from():
     [event] = events(unsub())
     [decline] = decide([event], [101]).declines
-    assert decline.event_key == event.dedupe_key == (
-        "unsub", str(BIG_ID), utc(T0), "anna@example.com", 101
+    assert (
+        decline.event_key
+        == event.dedupe_key
+        == ("unsub", str(BIG_ID), utc(T0), "anna@example.com", 101)
     )
 
 

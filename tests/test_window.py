@@ -15,7 +15,8 @@ def test_R3_window_is_22_to_23_berlin_winter():
     # 21:00 UTC = 22:00 CET
     assert current_window(at(2026, 1, 15, 20, 59), "Europe/Berlin") is None
     assert current_window(at(2026, 1, 15, 21, 0), "Europe/Berlin") == (
-        at(2026, 1, 15, 21, 0), at(2026, 1, 15, 22, 0)
+        at(2026, 1, 15, 21, 0),
+        at(2026, 1, 15, 22, 0),
     )
     assert current_window(at(2026, 1, 15, 21, 59), "Europe/Berlin") is not None
     assert current_window(at(2026, 1, 15, 22, 0), "Europe/Berlin") is None
@@ -24,7 +25,8 @@ def test_R3_window_is_22_to_23_berlin_winter():
 def test_R3_window_is_22_to_23_berlin_summer():
     # 20:00 UTC = 22:00 CEST
     assert current_window(at(2026, 7, 1, 20, 30), "Europe/Berlin") == (
-        at(2026, 7, 1, 20, 0), at(2026, 7, 1, 21, 0)
+        at(2026, 7, 1, 20, 0),
+        at(2026, 7, 1, 21, 0),
     )
     assert current_window(at(2026, 7, 1, 21, 30), "Europe/Berlin") is None
 

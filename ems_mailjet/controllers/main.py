@@ -43,9 +43,7 @@ class MailjetWebhookController(http.Controller):
         request.update_env(user=SUPERUSER_ID)
         interface = self._webhook_interface(token)
         if not interface:
-            return request.make_json_response(
-                {"status": "error", "error": "not found"}, status=404
-            )
+            return request.make_json_response({"status": "error", "error": "not found"}, status=404)
         if not self._webhook_authorized(interface):
             # No credentials, no token, no body in the log (D8).
             _logger.warning(
@@ -71,9 +69,7 @@ class MailjetWebhookController(http.Controller):
             parsed = parse_events(request.httprequest.get_data())
         except ValueError as error:
             _logger.warning("Mailjet webhook for interface %s: %s", interface.id, error)
-            return request.make_json_response(
-                {"status": "error", "error": str(error)}, status=400
-            )
+            return request.make_json_response({"status": "error", "error": str(error)}, status=400)
         declined, ignored = self._webhook_apply(interface, parsed)
         return request.make_json_response(
             {"status": "ok", "declined": declined, "ignored": ignored}
@@ -162,19 +158,27 @@ class MailjetWebhookController(http.Controller):
                 bodies[participant.id] = env._(
                     "Reported as spam in Mailjet (webhook) on %(date)s.", date=moment
                 )
-                lines.append(env._(
-                    "%(email)s declined in %(campaign)s: reported as spam in Mailjet on "
-                    "%(date)s.",
-                    email=participant.email_normalized, campaign=campaign, date=moment,
-                ))
+                lines.append(
+                    env._(
+                        "%(email)s declined in %(campaign)s: reported as spam in Mailjet on "
+                        "%(date)s.",
+                        email=participant.email_normalized,
+                        campaign=campaign,
+                        date=moment,
+                    )
+                )
             else:
                 bodies[participant.id] = env._(
                     "Unsubscribed in Mailjet (webhook) on %(date)s.", date=moment
                 )
-                lines.append(env._(
-                    "%(email)s declined in %(campaign)s: unsubscribed in Mailjet on %(date)s.",
-                    email=participant.email_normalized, campaign=campaign, date=moment,
-                ))
+                lines.append(
+                    env._(
+                        "%(email)s declined in %(campaign)s: unsubscribed in Mailjet on %(date)s.",
+                        email=participant.email_normalized,
+                        campaign=campaign,
+                        date=moment,
+                    )
+                )
         if bodies:
             # The legal trail of each unsubscribe, next to the state's own tracking.
             participants.browse(list(bodies))._message_log_batch(bodies)
@@ -183,23 +187,31 @@ class MailjetWebhookController(http.Controller):
 
         if to_decline or to_confirm:
             if to_confirm:
-                lines.append(env._(
-                    "%(count)s participant(s) were already declined; Mailjet confirmed the "
-                    "unsubscribe.",
-                    count=len(to_confirm),
-                ))
+                lines.append(
+                    env._(
+                        "%(count)s participant(s) were already declined; Mailjet confirmed the "
+                        "unsubscribe.",
+                        count=len(to_confirm),
+                    )
+                )
             if decisions.reported:
-                lines.append(env._(
-                    "%(count)s hard bounce(s) or blocked message(s) reported by Mailjet; "
-                    "nothing changed for them.",
-                    count=len(decisions.reported),
-                ))
-            run = env["ems.mailjet.sync.run"].sudo().create(
-                {
-                    "interface_id": interface.id,
-                    "trigger": "webhook",
-                    "declined_from_mailjet": len(to_decline),
-                }
+                lines.append(
+                    env._(
+                        "%(count)s hard bounce(s) or blocked message(s) reported by Mailjet; "
+                        "nothing changed for them.",
+                        count=len(decisions.reported),
+                    )
+                )
+            run = (
+                env["ems.mailjet.sync.run"]
+                .sudo()
+                .create(
+                    {
+                        "interface_id": interface.id,
+                        "trigger": "webhook",
+                        "declined_from_mailjet": len(to_decline),
+                    }
+                )
             )
             if lines:
                 run._note("\n".join(lines))

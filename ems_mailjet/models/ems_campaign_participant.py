@@ -41,9 +41,7 @@ class EmsCampaignParticipant(models.Model):
         index=True,
         precompute=True,
     )
-    name = fields.Char(
-        compute="_compute_from_match", store=True, readonly=False, precompute=True
-    )
+    name = fields.Char(compute="_compute_from_match", store=True, readonly=False, precompute=True)
     number = fields.Char(
         compute="_compute_number",
         store=True,
@@ -89,8 +87,7 @@ class EmsCampaignParticipant(models.Model):
         (
             "email_campaign_uniq",
             "UNIQUE(campaign_id, email_normalized)",
-            "This e-mail address is already a participant of the campaign "
-            "(perhaps archived).",
+            "This e-mail address is already a participant of the campaign (perhaps archived).",
         ),
     ]
 
@@ -171,8 +168,7 @@ class EmsCampaignParticipant(models.Model):
             ),
             "The part before the '@' of %(email)s contains characters that are not allowed.": (
                 env._(
-                    "The part before the '@' of %(email)s contains characters that are not "
-                    "allowed."
+                    "The part before the '@' of %(email)s contains characters that are not allowed."
                 )
             ),
             "The domain of %(email)s contains characters that are not allowed.": env._(

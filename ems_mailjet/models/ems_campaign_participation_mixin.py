@@ -18,9 +18,9 @@ class EmsCampaignParticipationMixin(models.AbstractModel):
     def _compute_ems_participation_count(self):
         link = self._ems_participant_field
         counts = dict(
-            self.env["ems.campaign.participant"].sudo()._read_group(
-                [(link, "in", self.ids)], [link], ["__count"]
-            )
+            self.env["ems.campaign.participant"]
+            .sudo()
+            ._read_group([(link, "in", self.ids)], [link], ["__count"])
         )
         for record in self:
             record.ems_participation_count = counts.get(record, 0)

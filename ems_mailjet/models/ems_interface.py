@@ -149,15 +149,23 @@ class EmsInterface(models.Model):
         "once, outside the nightly window.",
     )
     webhook_token = fields.Char(
-        copy=False, readonly=True, groups="base.group_system", index=True,
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
+        index=True,
         default=lambda self: secrets.token_urlsafe(24),
     )
     webhook_user = fields.Char(
-        copy=False, readonly=True, groups="base.group_system",
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
         default=lambda self: "mj-" + secrets.token_hex(6),
     )
     webhook_password = fields.Char(
-        copy=False, readonly=True, groups="base.group_system", exportable=False,
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
+        exportable=False,
         default=lambda self: secrets.token_urlsafe(24),
     )
     webhook_url = fields.Char(
@@ -283,9 +291,7 @@ class EmsInterface(models.Model):
 
     def action_open_campaigns(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "ems_mailjet.action_ems_campaign"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("ems_mailjet.action_ems_campaign")
         action["domain"] = [("mailjet_interface_id", "=", self.id)]
         return action
 
@@ -346,8 +352,7 @@ class EmsInterface(models.Model):
         self._request_sync()
         return self._notify(
             self.env._(
-                "The synchronisation has started in the background; its result appears "
-                "under Runs."
+                "The synchronisation has started in the background; its result appears under Runs."
             ),
             "info",
         )
@@ -376,8 +381,12 @@ class EmsInterface(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": kind, "sticky": kind == "danger",
-                       "next": {"type": "ir.actions.act_window_close"}},
+            "params": {
+                "message": message,
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
         }
 
     def _sync_now(self, trigger="manual"):
@@ -397,8 +406,9 @@ class EmsInterface(models.Model):
             if interface.sync_requested:
                 interface._run_sync(trigger="save", auto_commit=True)
                 continue
-            window = current_window(now, interface.tz, interface.sync_window_start,
-                                    interface.sync_window_minutes)
+            window = current_window(
+                now, interface.tz, interface.sync_window_start, interface.sync_window_minutes
+            )
             if window and not interface._nightly_done(window):
                 deadline = window[1].replace(tzinfo=None)
                 interface._run_sync(trigger="cron", deadline=deadline, auto_commit=True)
@@ -409,24 +419,25 @@ class EmsInterface(models.Model):
         are in the run log and retried the next night)."""
         start = window[0].replace(tzinfo=None)
         runs = self.env["ems.mailjet.sync.run"].search(
-            [("interface_id", "=", self.id), ("trigger", "=", "cron"),
-             ("state", "in", ("done", "partial")), ("started_at", ">=", start)]
+            [
+                ("interface_id", "=", self.id),
+                ("trigger", "=", "cron"),
+                ("state", "in", ("done", "partial")),
+                ("started_at", ">=", start),
+            ]
         )
         return any(run.lists_done >= run.lists_total for run in runs)
 
     def _schedule_next_window(self):
         now = fields.Datetime.now()
         starts = [
-            next_window_start(now, i.tz, i.sync_window_start, i.sync_window_minutes)
-            for i in self
+            next_window_start(now, i.tz, i.sync_window_start, i.sync_window_minutes) for i in self
         ]
         if starts:
             self.env.ref(CRON_XMLID).sudo()._trigger(at=min(starts).replace(tzinfo=None))
 
     def _lock(self):
-        self.env.cr.execute(
-            SQL("SELECT pg_try_advisory_lock(%s, %s)", _LOCK_CLASS, self.id)
-        )
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_lock(%s, %s)", _LOCK_CLASS, self.id))
         return self.env.cr.fetchone()[0]
 
     def _unlock(self):
@@ -449,12 +460,20 @@ class EmsInterface(models.Model):
             # A run still "running" while we hold the lock was killed mid-way (D7).
             for stale in runs.search([("interface_id", "=", self.id), ("state", "=", "running")]):
                 last_seen = stale.write_date
-                stale._note(self.env._(
-                    "Interrupted: the process running this synchronisation stopped before it "
-                    "finished. What it had saved is kept; the following run continues from there."
-                ))
-                stale.write({"state": "failed", "ended_at": last_seen,
-                             "duration": (last_seen - stale.started_at).total_seconds()})
+                stale._note(
+                    self.env._(
+                        "Interrupted: the process running this synchronisation stopped before "
+                        "it finished. What it had saved is kept; the following run continues "
+                        "from there."
+                    )
+                )
+                stale.write(
+                    {
+                        "state": "failed",
+                        "ended_at": last_seen,
+                        "duration": (last_seen - stale.started_at).total_seconds(),
+                    }
+                )
             run = runs.create({"interface_id": self.id, "trigger": trigger})
             clock = time.monotonic()
             self.sudo().sync_requested = False
@@ -473,9 +492,13 @@ class EmsInterface(models.Model):
             self._unlock()
 
     def _sync_campaigns(self, run, deadline, auto_commit):
-        campaigns = self.env["utm.campaign"].sudo().search(
-            [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
-            order="mailjet_last_sync_at asc nulls first, id",
+        campaigns = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
+                order="mailjet_last_sync_at asc nulls first, id",
+            )
         )
         run.lists_total = len(campaigns)
         cron = self.env["ir.cron"]
@@ -491,10 +514,12 @@ class EmsInterface(models.Model):
                 )
                 for done, campaign in enumerate(campaigns):
                     if deadline and fields.Datetime.now() >= deadline:
-                        run._note(self.env._(
-                            "The sync window ended; %(count)s list(s) continue next time.",
-                            count=len(campaigns) - done,
-                        ))
+                        run._note(
+                            self.env._(
+                                "The sync window ended; %(count)s list(s) continue next time.",
+                                count=len(campaigns) - done,
+                            )
+                        )
                         return "partial"
                     self._sync_campaign(run, gateway, campaign, ensured[campaign.id])
                     cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
@@ -519,12 +544,16 @@ class EmsInterface(models.Model):
             run.errors += 1
             return
         lost_list = ensured.created and campaign.mailjet_list_id
-        campaign.write({
-            "mailjet_list_id": str(ensured.list_id),
-            "mailjet_list_name": ensured.name,
-        })
+        campaign.write(
+            {
+                "mailjet_list_id": str(ensured.list_id),
+                "mailjet_list_name": ensured.name,
+            }
+        )
         report = sync_list(
-            gateway, ensured.list_id, OdooParticipantStore(campaign),
+            gateway,
+            ensured.list_id,
+            OdooParticipantStore(campaign),
             known_empty=ensured.created,
         )
         values = {"mailjet_last_sync_at": fields.Datetime.now()}

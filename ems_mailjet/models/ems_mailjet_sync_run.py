@@ -38,8 +38,9 @@ class EmsMailjetSyncRun(models.Model):
         default="manual",
         readonly=True,
     )
-    started_at = fields.Datetime(string="Start", required=True, readonly=True,
-                                 default=fields.Datetime.now)
+    started_at = fields.Datetime(
+        string="Start", required=True, readonly=True, default=fields.Datetime.now
+    )
     ended_at = fields.Datetime(string="End", readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 1))
     state = fields.Selection(
@@ -95,6 +96,9 @@ class EmsMailjetSyncRun(models.Model):
         for interface in self.env["ems.interface"].with_context(active_test=False).search([]):
             limit = fields.Datetime.now() - timedelta(days=interface.run_retention_days or 90)
             self.search(
-                [("interface_id", "=", interface.id), ("started_at", "<", limit),
-                 ("state", "!=", "running")]
+                [
+                    ("interface_id", "=", interface.id),
+                    ("started_at", "<", limit),
+                    ("state", "!=", "running"),
+                ]
             ).unlink()

@@ -23,8 +23,13 @@ class OdooParticipantStore:
     """One campaign's participants, for ``services.sync.sync_list``."""
 
     FIELDS = (
-        "email", "name", "state", "declined_at", "mailjet_synced_state",
-        "mailjet_contact_id", "mailjet_excluded",
+        "email",
+        "name",
+        "state",
+        "declined_at",
+        "mailjet_synced_state",
+        "mailjet_contact_id",
+        "mailjet_excluded",
     )
 
     def __init__(self, campaign):
@@ -75,8 +80,13 @@ class OdooParticipantStore:
             )
         )
         employees = [
-            EmployeeRecord(id=r[0], work_email=r[1], private_email=r[2],
-                           work_contact_partner_id=r[3], name=r[4] or "")
+            EmployeeRecord(
+                id=r[0],
+                work_email=r[1],
+                private_email=r[2],
+                work_contact_partner_id=r[3],
+                name=r[4] or "",
+            )
             for r in cr.fetchall()
         ]
         cr.execute(
@@ -87,8 +97,7 @@ class OdooParticipantStore:
             )
         )
         partners = [
-            PartnerRecord(id=r[0], email=r[1], ref=r[2], name=r[3] or "")
-            for r in cr.fetchall()
+            PartnerRecord(id=r[0], email=r[1], ref=r[2], name=r[3] or "") for r in cr.fetchall()
         ]
         return employees, partners
 

@@ -36,19 +36,17 @@ class UtmCampaign(models.Model):
         help="The ID of the Mailjet contact list this campaign is mirrored to.",
     )
     mailjet_list_name = fields.Char(
-        string="Mailjet list name", readonly=True, copy=False,
+        string="Mailjet list name",
+        readonly=True,
+        copy=False,
         help="The name the Mailjet list had after the last synchronisation.",
     )
     mailjet_checkpoint = fields.Json(copy=False, readonly=True)
-    mailjet_last_sync_at = fields.Datetime(
-        string="Last synchronisation", readonly=True, copy=False
-    )
+    mailjet_last_sync_at = fields.Datetime(string="Last synchronisation", readonly=True, copy=False)
     # R5: the list as Mailjet counts it
     mailjet_count_total = fields.Integer(string="Contacts", readonly=True, copy=False)
     mailjet_count_subscribed = fields.Integer(string="Subscribed", readonly=True, copy=False)
-    mailjet_count_unsubscribed = fields.Integer(
-        string="Unsubscribed", readonly=True, copy=False
-    )
+    mailjet_count_unsubscribed = fields.Integer(string="Unsubscribed", readonly=True, copy=False)
     mailjet_count_excluded = fields.Integer(string="Excluded", readonly=True, copy=False)
     # R14 / D6: what Mailjet's campaigns sent to this list did
     mailjet_stat_sent = fields.Integer(string="Sent", readonly=True, copy=False)
@@ -60,7 +58,9 @@ class UtmCampaign(models.Model):
     mailjet_stat_bounced = fields.Integer(string="Bounced", readonly=True, copy=False)
     mailjet_stat_spam = fields.Integer(string="Marked as spam", readonly=True, copy=False)
     mailjet_stats_at = fields.Datetime(
-        string="Statistics updated", readonly=True, copy=False,
+        string="Statistics updated",
+        readonly=True,
+        copy=False,
         help="Mailjet's statistics are read at most every few hours (by the nightly run).",
     )
     participant_count = fields.Integer(

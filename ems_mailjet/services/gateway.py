@@ -244,9 +244,7 @@ class MailjetGateway:
             lambda: self._client.contactslist.update(id=list_id, data={"Name": name}),
         )
 
-    def ensure_lists(
-        self, wanted: Iterable[tuple[Any, str, int | None]]
-    ) -> dict[Any, EnsuredList]:
+    def ensure_lists(self, wanted: Iterable[tuple[Any, str, int | None]]) -> dict[Any, EnsuredList]:
         """Make sure each campaign has its list, named as in the ERP (R4).
 
         ``wanted`` holds ``(ref, name, stored list id or None)``. Costs one paged read of
@@ -267,7 +265,9 @@ class MailjetGateway:
                 continue
             if folded in taken:
                 result[ref] = EnsuredList(
-                    ref, None, name,
+                    ref,
+                    None,
+                    name,
                     error=f"Another campaign already uses the list name {name!r}.",
                 )
                 continue
@@ -322,9 +322,7 @@ class MailjetGateway:
         excluded = self.count_excluded(list_id)
         return ListCounters(total, total - unsubscribed, unsubscribed, excluded)
 
-    def recipients(
-        self, list_id: int, unsubscribed: bool | None = None
-    ) -> list[ListRecipientRow]:
+    def recipients(self, list_id: int, unsubscribed: bool | None = None) -> list[ListRecipientRow]:
         """The listrecipient rows of a list (pages of 1,000). They carry no e-mail."""
         filters: dict[str, Any] = {"ContactsList": list_id}
         if unsubscribed is not None:
@@ -391,8 +389,10 @@ class MailjetGateway:
         )
         data = body.get("Data") or [{}]
         return {
-            k: int(v) for k, v in data[0].items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)
+            k: int(v)
+            for k, v in data[0].items()
+            if isinstance(v, (int, float))
+            and not isinstance(v, bool)
             and k.endswith(("Count", "Delay"))
         }
 
@@ -402,8 +402,9 @@ class MailjetGateway:
         One paged read of the campaigns plus one ``statcounters`` call per campaign.
         """
         stats = []
-        campaigns = self._pages("campaign", f"the campaigns of list {list_id}",
-                                {"ContactsList": list_id})
+        campaigns = self._pages(
+            "campaign", f"the campaigns of list {list_id}", {"ContactsList": list_id}
+        )
         for row in campaigns:
             campaign_id = int(row["ID"])
             counters = self._statcounters(
@@ -443,7 +444,7 @@ class MailjetGateway:
         jobs: list[tuple[int, list[PushContact]]] = []
         try:
             for start in range(0, len(contacts), self.chunk_size):
-                chunk = list(contacts[start:start + self.chunk_size])
+                chunk = list(contacts[start : start + self.chunk_size])
                 jobs.extend(self._submit(list_id, action, chunk, result))
         except MailjetUnavailable as exc:
             result.interrupted = str(exc)
@@ -460,8 +461,7 @@ class MailjetGateway:
         payload = {
             "Action": action,
             "Contacts": [
-                {"Email": c.email, "Name": c.name} if c.name else {"Email": c.email}
-                for c in chunk
+                {"Email": c.email, "Name": c.name} if c.name else {"Email": c.email} for c in chunk
             ],
         }
         try:
@@ -557,8 +557,13 @@ class MailjetGateway:
         }
         ids = []
         for event_type in event_types:
-            data = {"EventType": event_type, "Url": url, "Version": version,
-                    "IsBackup": False, "Status": "alive"}
+            data = {
+                "EventType": event_type,
+                "Url": url,
+                "Version": version,
+                "IsBackup": False,
+                "Status": "alive",
+            }
             row = existing.get(event_type.lower())
             what = f"the {event_type} event callback"
             if row:
@@ -704,7 +709,11 @@ def _log_retry(what: str, state: RetryCallState, attempts: int) -> None:
     wait = state.next_action.sleep if state.next_action else 0.0
     _log.warning(
         "Mailjet: %s failed (%s); attempt %d of %d, retrying in %.1f s",
-        what, _describe(exc) if exc else "?", state.attempt_number, attempts, wait,
+        what,
+        _describe(exc) if exc else "?",
+        state.attempt_number,
+        attempts,
+        wait,
     )
 
 
@@ -755,4 +764,3 @@ def _int_or_none(value: Any) -> int | None:
 
 def _mask(key: str) -> str:
     return f"{key[:4]}…" if len(key) > 4 else "…"
-

@@ -108,9 +108,7 @@ class MatchIndex:
         address = extract_email(email)
         people = self._by_email.get(address, [])
         if len(people) != 1:
-            return MatchResult(
-                email=address, ambiguous=len(people) > 1, candidates=tuple(people)
-            )
+            return MatchResult(email=address, ambiguous=len(people) > 1, candidates=tuple(people))
         kind, record_id = people[0]
         ref = self._partner_refs.get(record_id) if kind == PARTNER else None
         return MatchResult(

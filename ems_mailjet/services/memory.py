@@ -64,9 +64,14 @@ class StoredParticipant:
 
     def snapshot(self) -> Participant:
         return Participant(
-            key=self.key, email=self.email, name=self.name, state=self.state,
-            declined_at=self.declined_at, synced_state=self.synced_state,
-            mailjet_contact_id=self.mailjet_contact_id, excluded=self.excluded,
+            key=self.key,
+            email=self.email,
+            name=self.name,
+            state=self.state,
+            declined_at=self.declined_at,
+            synced_state=self.synced_state,
+            mailjet_contact_id=self.mailjet_contact_id,
+            excluded=self.excluded,
         )
 
 
@@ -94,7 +99,10 @@ class InMemoryParticipants:
             return existing.key
         key = next(self._keys)
         self.rows[key] = StoredParticipant(
-            key=key, email=email, name=name, state=state,
+            key=key,
+            email=email,
+            name=name,
+            state=state,
             declined_at=EPOCH if state == DECLINED else None,
         )
         return key
@@ -136,10 +144,17 @@ class InMemoryParticipants:
                 continue
             key = next(self._keys)
             self.rows[key] = StoredParticipant(
-                key=key, email=normalize_email(n.email), name=n.name, state=n.state,
+                key=key,
+                email=normalize_email(n.email),
+                name=n.name,
+                state=n.state,
                 declined_at=n.declined_at if n.state == DECLINED else None,
-                synced_state=n.state, mailjet_contact_id=n.contact_id, excluded=n.excluded,
-                source="mailjet", match_kind=n.match_kind, match_id=n.match_id,
+                synced_state=n.state,
+                mailjet_contact_id=n.contact_id,
+                excluded=n.excluded,
+                source="mailjet",
+                match_kind=n.match_kind,
+                match_id=n.match_id,
                 ambiguous=n.ambiguous,
             )
             self.writes += 1
@@ -161,7 +176,8 @@ class InMemoryParticipants:
     ) -> tuple[list[EmployeeRecord], list[PartnerRecord]]:
         wanted = set(emails)
         employees = [
-            e for e in self.employees
+            e
+            for e in self.employees
             if {extract_email(e.work_email), extract_email(e.private_email)} & wanted
         ]
         partners = [p for p in self.partners if extract_email(p.email) in wanted]
@@ -239,8 +255,11 @@ class InMemoryMailjet:
         rows = self.signup_rows.setdefault(list_id, [])
         rows.append(
             Signup(
-                email=contact.email, contact_id=contact.id, signup_at=self.now,
-                raw_signup_at=self.now.isoformat(), id=len(rows) + 1,
+                email=contact.email,
+                contact_id=contact.id,
+                signup_at=self.now,
+                raw_signup_at=self.now.isoformat(),
+                id=len(rows) + 1,
             )
         )
 
@@ -279,8 +298,10 @@ class InMemoryMailjet:
     def recipients(self, list_id: int, unsubscribed: bool | None = None) -> list[ListRecipientRow]:
         rows = [
             ListRecipientRow(
-                contact_id=self.contacts_by_email[email].id, unsubscribed=m.unsubscribed,
-                subscribed_at=m.subscribed_at, unsubscribed_at=m.unsubscribed_at,
+                contact_id=self.contacts_by_email[email].id,
+                unsubscribed=m.unsubscribed,
+                subscribed_at=m.subscribed_at,
+                unsubscribed_at=m.unsubscribed_at,
             )
             for email, m in self._members(list_id, unsubscribed).items()
         ]
@@ -318,7 +339,7 @@ class InMemoryMailjet:
         for start in range(0, len(contacts), self.chunk_size):
             self.calls += 1 + self.polls_per_job
             self.writes += 1
-            for c in contacts[start:start + self.chunk_size]:
+            for c in contacts[start : start + self.chunk_size]:
                 if c.email in self.refuse or not is_valid_email(c.email):
                     result.failed.append(ContactError(c.email, "refused by Mailjet"))
                     continue
@@ -330,7 +351,8 @@ class InMemoryMailjet:
     # -- helpers
     def _members(self, list_id: int, unsubscribed: bool | None) -> dict[str, _Member]:
         return {
-            email: m for email, m in self.members.get(list_id, {}).items()
+            email: m
+            for email, m in self.members.get(list_id, {}).items()
             if unsubscribed is None or m.unsubscribed == unsubscribed
         }
 
@@ -346,4 +368,3 @@ class InMemoryMailjet:
             email: (self.state_of(list_id, email), self.contacts_by_email[email].excluded)
             for email in self.members.get(list_id, {})
         }
-

@@ -153,8 +153,7 @@ def _new_participant(email: str, recipient: Recipient, view: MailjetView, plan: 
         plan.invalid.append(ContactError(email, f"not imported from Mailjet: {exc}"))
         return
     excluded = bool(
-        recipient.excluded
-        or (view.excluded_emails is not None and email in view.excluded_emails)
+        recipient.excluded or (view.excluded_emails is not None and email in view.excluded_emails)
     )
     plan.new_participants.append(
         NewParticipant(

@@ -167,8 +167,11 @@ class RunReport:
     @property
     def changed(self) -> bool:
         return bool(
-            self.pushed or self.unsubscribed_in_mailjet or self.declined_from_mailjet
-            or self.new_signups or self.marked_synced
+            self.pushed
+            or self.unsubscribed_in_mailjet
+            or self.declined_from_mailjet
+            or self.new_signups
+            or self.marked_synced
         )
 
 
@@ -202,8 +205,7 @@ def sync_list(
     calls_before = mailjet.calls
     report = RunReport(list_id=list_id, list_created=known_empty)
     try:
-        _run(mailjet, list_id, store, report, full=full, known_empty=known_empty,
-             recount=recount)
+        _run(mailjet, list_id, store, report, full=full, known_empty=known_empty, recount=recount)
     except MailjetAuthFailed:
         raise
     except MailjetError as exc:
@@ -317,9 +319,7 @@ def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Non
         store.set_exclusions(plan.exclusions)
 
 
-def _with_matches(
-    new: Sequence[NewParticipant], store: ParticipantStore
-) -> list[NewParticipant]:
+def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> list[NewParticipant]:
     """R11: link each new participant to its one employee or partner, if any."""
     emails = sorted({n.email for n in new})
     employees, partners = store.match_records(emails)

@@ -242,9 +242,7 @@ def _event(raw: Mapping[str, Any], received_at: datetime) -> MailjetEvent | None
     )
 
 
-def parse_events(
-    body: bytes | str | None, received_at: datetime | None = None
-) -> ParsedEvents:
+def parse_events(body: bytes | str | None, received_at: datetime | None = None) -> ParsedEvents:
     """The events of one webhook request body.
 
     A JSON object is one event (Version 1), a JSON array a batch (Version 2). Entries
@@ -318,9 +316,7 @@ def decide(events: Iterable[MailjetEvent], list_ids: Iterable[int | str]) -> Dec
                 earliest[key] = WebhookDecline(
                     event.email, list_id, event.time, event.event, event.dedupe_key
                 )
-    decisions.declines = sorted(
-        earliest.values(), key=lambda d: (d.list_id, d.email, d.when)
-    )
+    decisions.declines = sorted(earliest.values(), key=lambda d: (d.list_id, d.email, d.when))
     return decisions
 
 

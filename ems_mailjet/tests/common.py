@@ -42,9 +42,7 @@ class EmsMailjetCase(TransactionCase):
                 "name": "Campaign Manager",
                 "login": "ems_campaign_manager",
                 "email": "cm@example.com",
-                "groups_id": [
-                    Command.set([cls.env.ref("ems_mailjet.group_campaign_manager").id])
-                ],
+                "groups_id": [Command.set([cls.env.ref("ems_mailjet.group_campaign_manager").id])],
             }
         )
         cls.interface = cls.env["ems.interface"].create(

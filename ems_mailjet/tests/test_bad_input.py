@@ -88,8 +88,7 @@ REFUSED = (
     ("display form", "Anna Muster <anna@example.com>", "must not contain spaces"),
     ("angle brackets", "<anna@example.com>", "contains characters that are not allowed"),
     ("two addresses, comma", "anna@example.com, bob@example.com", "must not contain spaces"),
-    ("two addresses, semicolon", "anna@example.com;bob@example.com",
-     "contains more than one '@'"),
+    ("two addresses, semicolon", "anna@example.com;bob@example.com", "contains more than one '@'"),
     ("mailto: link", "mailto:anna@example.com", "contains characters that are not allowed"),
     ("IP literal", "anna@[192.168.0.1]", "contains characters that are not allowed"),
     ("bare IP address", "anna@192.168.0.1", "is not a valid domain name"),
@@ -97,8 +96,11 @@ REFUSED = (
     ("underscore in domain", "anna@exam_ple.com", "contains characters that are not allowed"),
     ("domain label over 63", "anna@" + "b" * 64 + ".com", "is not a valid domain name"),
     ("one-letter top-level domain", "anna@example.c", "is not a valid domain name"),
-    ("IDN domain that cannot be encoded", "anna@b\u00fccher" + "x" * 60 + ".de",
-     "is not a valid domain name"),
+    (
+        "IDN domain that cannot be encoded",
+        "anna@b\u00fccher" + "x" * 60 + ".de",
+        "is not a valid domain name",
+    ),
 )
 
 # (row, address as typed, email_normalized and the address Mailjet gets)
@@ -111,8 +113,11 @@ NORMALISED = (
     ("IDN domain already in punycode", "anna@xn--bcher-kva.de", "anna@xn--bcher-kva.de"),
     ("+tag sub-address", "Anna+News@example.com", "anna+news@example.com"),
     ("apostrophe", "O'Brien@example.ie", "o'brien@example.ie"),
-    ("RFC 5322 characters", "a=b!c#d$e%f&g*h/i?j^k_l`m{n|o}p~q@example.com",
-     "a=b!c#d$e%f&g*h/i?j^k_l`m{n|o}p~q@example.com"),
+    (
+        "RFC 5322 characters",
+        "a=b!c#d$e%f&g*h/i?j^k_l`m{n|o}p~q@example.com",
+        "a=b!c#d$e%f&g*h/i?j^k_l`m{n|o}p~q@example.com",
+    ),
     ("exactly 254 characters", LONG_254, LONG_254),
     ("local part of exactly 64", "a" * 64 + "@example.com", "a" * 64 + "@example.com"),
 )
@@ -127,7 +132,7 @@ DUPLICATES = (
 )
 
 FORMULA_NAMES = (
-    ("equals", "=HYPERLINK(\"http://evil.example\",\"Click\")"),
+    ("equals", '=HYPERLINK("http://evil.example","Click")'),
     ("plus", "+49 30 1234567"),
     ("minus", "-2+3+cmd|' /C calc'!A0"),
     ("at", "@SUM(1+1)*cmd|' /C calc'!A0"),
@@ -163,20 +168,27 @@ class TestBadInput(MailjetSandboxCase):
 
     def assert_duplicate(self, **values):
         before = self.everything()
-        with (self.assertRaises(IntegrityError) as caught, mute_logger("odoo.sql_db"),
-              self.cr.savepoint()):
+        with (
+            self.assertRaises(IntegrityError) as caught,
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
             self.participant(**values)
             self.env.flush_all()
-        self.assertEqual(caught.exception.diag.constraint_name,
-                         "ems_campaign_participant_email_campaign_uniq")
+        self.assertEqual(
+            caught.exception.diag.constraint_name, "ems_campaign_participant_email_campaign_uniq"
+        )
         shown = str(_as_validation_error(self.env, caught.exception))
         self.assertIn("This e-mail address is already a participant of the campaign", shown)
         self.assertEqual(self.everything(), before, "nothing else lost")
 
     def new_campaign(self, title, newsletter=False):
         return self.env["utm.campaign"].create(
-            {"title": title, "mailjet_newsletter": newsletter,
-             "mailjet_interface_id": self.interface.id if newsletter else False}
+            {
+                "title": title,
+                "mailjet_newsletter": newsletter,
+                "mailjet_interface_id": self.interface.id if newsletter else False,
+            }
         )
 
     def mailjet_client(self):
@@ -193,8 +205,11 @@ class TestBadInput(MailjetSandboxCase):
 
     def test_bad_input_refused_when_changed_later(self):
         for row, email, fragment in REFUSED[:6]:
-            with self.subTest(row=row), self.assertRaises(ValidationError) as caught, \
-                    self.cr.savepoint():
+            with (
+                self.subTest(row=row),
+                self.assertRaises(ValidationError) as caught,
+                self.cr.savepoint(),
+            ):
                 self.keep.email = email
             self.assertIn(fragment, str(caught.exception))
             self.keep.invalidate_recordset()
@@ -202,8 +217,7 @@ class TestBadInput(MailjetSandboxCase):
 
     def test_bad_input_refused_addresses_in_german(self):
         self.env["res.lang"]._activate_lang("de_DE")
-        self.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"],
-                                                       overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
         german = self.env(context=dict(self.env.context, lang="de_DE"))
         with self.assertRaises(ValidationError) as caught, self.cr.savepoint():
             german["ems.campaign.participant"].create(
@@ -262,18 +276,30 @@ class TestBadInput(MailjetSandboxCase):
         partners = self.env["res.partner"]
         rows = (
             ("no e-mail given", {}, "The e-mail address is empty."),
-            ("partner without e-mail",
-             {"partner_id": partners.create({"name": "No Mail"}).id},
-             "No Mail has no e-mail address"),
-            ("employee without e-mail",
-             {"employee_id": self.env["hr.employee"].create({"name": "No Mail Emp"}).id},
-             "No Mail Emp has no e-mail address"),
-            ("partner with a display-form address",
-             {"partner_id": partners.create({"name": "Disp", "email": '"Erika M" <em@x.de>'}).id},
-             "must not contain spaces"),
-            ("partner with two addresses",
-             {"partner_id": partners.create({"name": "Two", "email": "a@x.de,b@x.de"}).id},
-             "contains more than one '@'"),
+            (
+                "partner without e-mail",
+                {"partner_id": partners.create({"name": "No Mail"}).id},
+                "No Mail has no e-mail address",
+            ),
+            (
+                "employee without e-mail",
+                {"employee_id": self.env["hr.employee"].create({"name": "No Mail Emp"}).id},
+                "No Mail Emp has no e-mail address",
+            ),
+            (
+                "partner with a display-form address",
+                {
+                    "partner_id": partners.create(
+                        {"name": "Disp", "email": '"Erika M" <em@x.de>'}
+                    ).id
+                },
+                "must not contain spaces",
+            ),
+            (
+                "partner with two addresses",
+                {"partner_id": partners.create({"name": "Two", "email": "a@x.de,b@x.de"}).id},
+                "contains more than one '@'",
+            ),
         )
         for row, values, fragment in rows:
             with self.subTest(row=row):
@@ -297,7 +323,8 @@ class TestBadInput(MailjetSandboxCase):
         self.assertEqual(person.name, html, "stored as typed, not sanitised away")
         self.assertEqual(
             self.env["ems.campaign.participant"].fields_get(["name"], ["type"])["name"]["type"],
-            "char", "a Char: the web client shows it escaped, as text",
+            "char",
+            "a Char: the web client shows it escaped, as text",
         )
         views = self.env["ems.campaign.participant"].get_views([(False, "list")])
         arch = views["views"]["list"]["arch"]
@@ -313,12 +340,13 @@ class TestBadInput(MailjetSandboxCase):
         self.assertEqual(self.contacts_in_mailjet()["html@example.com"]["Name"], html)
 
     def test_bad_input_names_with_tabs_newlines_and_unicode(self):
-        for row, name in (("tab and newline", "Anna\tMuster\nZweite Zeile"),
-                          ("emoji and RTL", "Anna 🙂 \u202eevil"),
-                          ("very long", "N" * 2000)):
+        for row, name in (
+            ("tab and newline", "Anna\tMuster\nZweite Zeile"),
+            ("emoji and RTL", "Anna 🙂 \u202eevil"),
+            ("very long", "N" * 2000),
+        ):
             with self.subTest(row=row):
-                person = self.participant(email=f"{len(name)}.{row[:3]}@example.com",
-                                          name=name)
+                person = self.participant(email=f"{len(name)}.{row[:3]}@example.com", name=name)
                 self.assertEqual(person.name, name)
 
     def test_bad_input_formula_names_are_stored_as_typed_and_exported_defused(self):
@@ -334,14 +362,19 @@ class TestBadInput(MailjetSandboxCase):
                 self.assertEqual(exported[f"formula{number}@example.com"], "'" + name)
         self.assertEqual(exported["harmless@example.com"], "Anna = Muster")
 
-        fields = [{"name": "name", "label": "Name", "type": "char"},
-                  {"name": "email", "label": "E-mail", "type": "char"}]
+        fields = [
+            {"name": "name", "label": "Name", "type": "char"},
+            {"name": "email", "label": "E-mail", "type": "char"},
+        ]
         csv_text = CSVExport().from_data(fields, ["Name", "E-mail"], rows)
         cells = {email: name for name, email in list(csv.reader(io.StringIO(csv_text)))[1:]}
         for number, (row, name) in enumerate(FORMULA_NAMES):
             with self.subTest(row=row, export="csv"):
-                self.assertEqual(cells[f"formula{number}@example.com"], "'" + name,
-                                 "one apostrophe: Odoo's CSV export does not add another")
+                self.assertEqual(
+                    cells[f"formula{number}@example.com"],
+                    "'" + name,
+                    "one apostrophe: Odoo's CSV export does not add another",
+                )
         raw = [[p.name, p.email] for p in people]
         self.assertIn("<f>", self.xlsx_sheet(fields, raw), "control: Odoo alone writes one")
         self.assertNotIn("<f>", self.xlsx_sheet(fields, rows), "no live formula in XLSX")
@@ -433,12 +466,16 @@ class TestBadInput(MailjetSandboxCase):
         self.assertEqual(
             run.log.count("Another campaign already uses the list name 'Spring newsletter'")
             + run.log.count("Another campaign already uses the list name 'SPRING newsletter'"),
-            2, run.log,
+            2,
+            run.log,
         )
         self.assertIn("keep@example.com", self.mailjet_list())
         self.assertIn("autumn@example.com", self.mailjet_list(autumn))
-        self.assertEqual(len([n for n in self.list_names() if n.lower() == "spring newsletter"]),
-                         1, "no shared, no second list")
+        self.assertEqual(
+            len([n for n in self.list_names() if n.lower() == "spring newsletter"]),
+            1,
+            "no shared, no second list",
+        )
         for twin in twins:
             self.assertFalse(twin.mailjet_list_id)
             self.assertEqual(twin.participant_ids.mapped("mailjet_synced_state"), [False])
@@ -468,8 +505,11 @@ class TestBadInput(MailjetSandboxCase):
             run = self.sync()
         self.assertEqual(run.state, "partial")
         self.assertEqual(run.errors, 1)
-        self.assertIn("Spring newsletter: legacy-at-example.com: The e-mail address "
-                      "legacy-at-example.com has no '@'.", run.log)
+        self.assertIn(
+            "Spring newsletter: legacy-at-example.com: The e-mail address "
+            "legacy-at-example.com has no '@'.",
+            run.log,
+        )
         members = self.mailjet_list()
         self.assertEqual(set(members), {"keep@example.com", "declined@example.com"})
         self.assertTrue(legacy.exists())
@@ -483,7 +523,10 @@ class TestBadInput(MailjetSandboxCase):
         self.assertEqual((run.state, run.new_signups), ("done", 0), run.log)
         self.assertEqual(
             self.campaign.participant_ids.filtered(
-                lambda p: p.email_normalized == "reader@example.org"), person)
+                lambda p: p.email_normalized == "reader@example.org"
+            ),
+            person,
+        )
 
     def test_bad_input_idn_address_read_back_from_mailjet_is_no_second_participant(self):
         person = self.participant(email="Anna@Bücher.de")
@@ -498,6 +541,7 @@ class TestBadInput(MailjetSandboxCase):
         run = self.sync()
         self.assertEqual((run.state, run.new_signups), ("done", 1), run.log)
         matching = self.campaign.participant_ids.filtered(
-            lambda p: p.email_normalized == "anna@xn--bcher-kva.de")
+            lambda p: p.email_normalized == "anna@xn--bcher-kva.de"
+        )
         self.assertEqual(matching, person)
         self.assertEqual(person.mailjet_synced_state, "accepted")

@@ -65,8 +65,11 @@ MUTED = (
 _LOCK_CLASS = 0x454D534D
 
 ACCEPTED_FINAL = {
-    "erika@example.com", "max.muster@example.com", "reader@example.org",
-    "new.reader@example.net", "widget@example.net",
+    "erika@example.com",
+    "max.muster@example.com",
+    "reader@example.org",
+    "new.reader@example.net",
+    "widget@example.net",
 }
 DECLINED_FINAL = {"gone@example.org", "optout@example.org", "new.gone@example.net"}
 SECOND_FINAL = {"second.a@example.com", "second.b@example.com", "second.new@example.com"}
@@ -198,19 +201,26 @@ def _first_list_kept(case, run):
     case.assertEqual(run.lists_done, 1)
     spring = case.campaign.participant_ids
     case.assertEqual(
-        {p.email_normalized for p in spring if p.mailjet_synced_state != p.state}, set(),
+        {p.email_normalized for p in spring if p.mailjet_synced_state != p.state},
+        set(),
         "the first list finished before the fault and keeps what it did",
     )
-    case.assertFalse(case.second.participant_ids.filtered(
-        lambda p: p.email_normalized == "second.new@example.com").mailjet_synced_state)
+    case.assertFalse(
+        case.second.participant_ids.filtered(
+            lambda p: p.email_normalized == "second.new@example.com"
+        ).mailjet_synced_state
+    )
 
 
 def _applied_in_mailjet_not_confirmed(case, run):
     members = case.mailjet_list()
-    case.assertTrue(members["new.gone@example.net"]["IsUnsubscribed"],
-                    "Mailjet applied the job before its state could be read")
+    case.assertTrue(
+        members["new.gone@example.net"]["IsUnsubscribed"],
+        "Mailjet applied the job before its state could be read",
+    )
     new_gone = case.campaign.participant_ids.filtered(
-        lambda p: p.email_normalized == "new.gone@example.net")
+        lambda p: p.email_normalized == "new.gone@example.net"
+    )
     case.assertFalse(new_gone.mailjet_synced_state, "…but the ERP does not claim it")
 
 
@@ -219,8 +229,11 @@ def _statistics_noted(case, run):
 
 
 def _one_job_per_retry(case, run):
-    posts = [c for c in case.sandbox.calls()["calls"]
-             if c["method"] == "POST" and "managemanycontacts" in c["path"]]
+    posts = [
+        c
+        for c in case.sandbox.calls()["calls"]
+        if c["method"] == "POST" and "managemanycontacts" in c["path"]
+    ]
     case.assertGreaterEqual(len(posts), 3, "the lost answer was retried")
 
 
@@ -230,80 +243,116 @@ ROWS = (
         "Two 429 answers in a row: the gateway's backoff absorbs them, the run is done "
         "and its call count includes the refused calls.",
         _sandbox_fault({"kind": "status", "status": 429, "count": 2}),
-        states=("done",), errors=False, extra=_retries_counted,
+        states=("done",),
+        errors=False,
+        extra=_retries_counted,
     ),
     FaultRow(
         "429_burst_longer_than_the_retries",
         "Every bulk push answers 429: the pull is applied, the pushes wait for next time.",
-        _sandbox_fault({"kind": "status", "status": 429, "path": "managemanycontacts",
-                        "count": 10000}),
-        states=("partial",), log=("Spring newsletter:", "rate limit, HTTP 429"),
+        _sandbox_fault(
+            {"kind": "status", "status": 429, "path": "managemanycontacts", "count": 10000}
+        ),
+        states=("partial",),
+        log=("Spring newsletter:", "rate limit, HTTP 429"),
     ),
     FaultRow(
         "500_while_reading_the_list",
         "Mailjet answers 500 to every listrecipient read: the list is not touched.",
-        _sandbox_fault({"kind": "status", "status": 500, "path": "listrecipient",
-                        "count": 10000}),
-        states=("partial",), log=("HTTP 500", "after 3 attempts"),
+        _sandbox_fault({"kind": "status", "status": 500, "path": "listrecipient", "count": 10000}),
+        states=("partial",),
+        log=("HTTP 500", "after 3 attempts"),
     ),
     FaultRow(
         "503_on_the_list_of_lists",
         "Mailjet answers 503 to the list of lists: the run fails before any list.",
-        _sandbox_fault({"kind": "status", "status": 503, "method": "GET",
-                        "path": "/contactslist", "count": 10000}),
-        states=("failed",), lists_done=0,
+        _sandbox_fault(
+            {
+                "kind": "status",
+                "status": 503,
+                "method": "GET",
+                "path": "/contactslist",
+                "count": 10000,
+            }
+        ),
+        states=("failed",),
+        lists_done=0,
         log=("could not be reached or did not answer", "HTTP 503"),
     ),
     FaultRow(
         "500_while_polling_a_job",
         "The bulk job is accepted (and applied) but its state cannot be read: nothing is "
         "marked synced that Mailjet did not confirm; the next run reads it back.",
-        _sandbox_fault({"kind": "status", "status": 500, "method": "GET",
-                        "path": "managemanycontacts", "count": 10000}),
-        states=("partial",), log=("HTTP 500", "the state of job"),
+        _sandbox_fault(
+            {
+                "kind": "status",
+                "status": 500,
+                "method": "GET",
+                "path": "managemanycontacts",
+                "count": 10000,
+            }
+        ),
+        states=("partial",),
+        log=("HTTP 500", "the state of job"),
         extra=_applied_in_mailjet_not_confirmed,
     ),
     FaultRow(
         "timeout_on_every_attempt",
         "Mailjet answers the signups read after the client's timeout, three times.",
-        _sandbox_fault({"kind": "delay", "seconds": 1.0, "path": "contactslistsignup",
-                        "count": 3}),
-        states=("partial",), log=("the signups of list", "timeout"),
+        _sandbox_fault({"kind": "delay", "seconds": 1.0, "path": "contactslistsignup", "count": 3}),
+        states=("partial",),
+        log=("the signups of list", "timeout"),
         gateway={"timeout": (2.0, 0.3)},
     ),
     FaultRow(
         "dropped_connections",
         "Every bulk push loses its connection before Mailjet answers.",
-        _sandbox_fault({"kind": "drop", "path": "managemanycontacts", "method": "POST",
-                        "count": 10000}),
-        states=("partial",), log=("connection failed",),
+        _sandbox_fault(
+            {"kind": "drop", "path": "managemanycontacts", "method": "POST", "count": 10000}
+        ),
+        states=("partial",),
+        log=("connection failed",),
     ),
     FaultRow(
         "dropped_answer_after_mailjet_applied_the_push",
         "Mailjet applies a push but the answer is lost: the retry sends it again, which "
         "changes nothing (addnoforce/unsub are idempotent).",
-        _sandbox_fault({"kind": "drop", "path": "managemanycontacts", "method": "POST",
-                        "apply": True, "count": 1}),
-        states=("done",), errors=False, extra=_one_job_per_retry,
+        _sandbox_fault(
+            {
+                "kind": "drop",
+                "path": "managemanycontacts",
+                "method": "POST",
+                "apply": True,
+                "count": 1,
+            }
+        ),
+        states=("done",),
+        errors=False,
+        extra=_one_job_per_retry,
     ),
     FaultRow(
         "bulk_job_ends_in_error",
         "Every bulk job ends in Status Error: its contacts are sent again next run.",
         _sandbox_fault({"kind": "job_error", "count": 10000}),
-        states=("partial",), log=("failed:", "will be sent again on the next run"),
+        states=("partial",),
+        log=("failed:", "will be sent again on the next run"),
     ),
     FaultRow(
         "bulk_job_with_per_contact_errors",
         "Mailjet refuses one contact of the push: it is reported, the others go through.",
-        _sandbox_fault({"kind": "contact_errors", "emails": ["new.reader@example.net"],
-                        "count": 10000}),
-        states=("partial",), log=("new.reader@example.net: Contact could not be imported",),
+        _sandbox_fault(
+            {"kind": "contact_errors", "emails": ["new.reader@example.net"], "count": 10000}
+        ),
+        states=("partial",),
+        log=("new.reader@example.net: Contact could not be imported",),
     ),
     FaultRow(
         "two_runs_at_once",
         "Another run of the interface holds the lock: this one is skipped, calls nothing.",
         _lock_held_elsewhere,
-        states=("skipped",), errors=False, no_calls=True,
+        states=("skipped",),
+        errors=False,
+        no_calls=True,
         log=("Another synchronisation of this interface is running.",),
         extra=_skipped_run_touches_nothing,
     ),
@@ -311,15 +360,19 @@ ROWS = (
         "window_ends_mid_run",
         "The nightly window ends after the first list: the second waits for next time.",
         _window_ends_after_first_list,
-        states=("partial",), errors=False, lists_done=1,
+        states=("partial",),
+        errors=False,
+        lists_done=1,
         log=("The sync window ended; 1 list(s) continue next time.",),
-        run=_run_with_deadline, extra=_first_list_kept,
+        run=_run_with_deadline,
+        extra=_first_list_kept,
     ),
     FaultRow(
         "credentials_revoked_mid_run",
         "The API key is revoked after the first list: the run stops with a clear message.",
         _revoke_after_first_list,
-        states=("failed",), lists_done=1,
+        states=("failed",),
+        lists_done=1,
         log=("Mailjet rejected the API key or the API password (HTTP 401)",),
         extra=_first_list_kept,
     ),
@@ -327,17 +380,23 @@ ROWS = (
         "remote_list_deleted",
         "Somebody deleted the list in Mailjet: it is created again and refilled, the "
         "declined participants go back to it unsubscribed.",
-        _nothing, prepare=_sync_then_delete_the_list,
-        states=("done",), errors=False, log=("created again",), extra=_list_recreated,
+        _nothing,
+        prepare=_sync_then_delete_the_list,
+        states=("done",),
+        errors=False,
+        log=("created again",),
+        extra=_list_recreated,
     ),
     FaultRow(
         "statistics_unavailable",
         "Only the statistics read fails: the lists are synced, the log says why the "
         "statistics are old.",
-        _sandbox_fault({"kind": "status", "status": 503, "path": "statcounters",
-                        "count": 10000}),
-        states=("done",), errors=False, prepare=_stale_statistics,
-        log=("could not be reached or did not answer",), extra=_statistics_noted,
+        _sandbox_fault({"kind": "status", "status": 503, "path": "statcounters", "count": 10000}),
+        states=("done",),
+        errors=False,
+        prepare=_stale_statistics,
+        log=("could not be reached or did not answer",),
+        extra=_statistics_noted,
     ),
 )
 
@@ -350,8 +409,11 @@ class TestFaultMatrix(MailjetSandboxCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.second = cls.env["utm.campaign"].create(
-            {"title": "Second list", "mailjet_newsletter": True,
-             "mailjet_interface_id": cls.interface.id}
+            {
+                "title": "Second list",
+                "mailjet_newsletter": True,
+                "mailjet_interface_id": cls.interface.id,
+            }
         )
         cls.gateway_options = dict(FAST)
         interface_class = type(cls.env["ems.interface"])
@@ -391,9 +453,7 @@ class TestFaultMatrix(MailjetSandboxCase):
     def snapshot(self):
         """What must survive any fault: ERP participants and Mailjet's unsubscribes."""
         participants = self.env["ems.campaign.participant"].with_context(active_test=False)
-        people = participants.search(
-            [("campaign_id", "in", (self.campaign | self.second).ids)]
-        )
+        people = participants.search([("campaign_id", "in", (self.campaign | self.second).ids)])
         unsubscribed = set()
         for campaign in (self.campaign, self.second):
             for email, member in (self.mailjet_list(campaign) or {}).items():
@@ -401,24 +461,22 @@ class TestFaultMatrix(MailjetSandboxCase):
                     unsubscribed.add((campaign.id, email))
         return {
             "people": {(p.campaign_id.id, p.email_normalized) for p in people},
-            "declined": {(p.campaign_id.id, p.email_normalized)
-                         for p in people if p.state == "declined"},
+            "declined": {
+                (p.campaign_id.id, p.email_normalized) for p in people if p.state == "declined"
+            },
             "unsubscribed": unsubscribed,
         }
 
     # ------------------------------------------------------------------ checks
     def assert_nothing_lost(self, before):
         participants = self.env["ems.campaign.participant"].with_context(active_test=False)
-        people = participants.search(
-            [("campaign_id", "in", (self.campaign | self.second).ids)]
-        )
+        people = participants.search([("campaign_id", "in", (self.campaign | self.second).ids)])
         keys = [(p.campaign_id.id, p.email_normalized) for p in people]
         self.assertEqual(len(keys), len(set(keys)), "no participant is duplicated")
         self.assertLessEqual(before["people"], set(keys), "no participant is lost")
         newcomers = set(keys) - before["people"]
         self.assertLessEqual(newcomers, {(self.campaign.id, "widget@example.net")})
-        declined = {(p.campaign_id.id, p.email_normalized)
-                    for p in people if p.state == "declined"}
+        declined = {(p.campaign_id.id, p.email_normalized) for p in people if p.state == "declined"}
         self.assertLessEqual(before["declined"], declined, "a decline stays a decline")
         for campaign_id, email in before["unsubscribed"]:
             campaign = self.env["utm.campaign"].browse(campaign_id)
@@ -427,8 +485,11 @@ class TestFaultMatrix(MailjetSandboxCase):
                 self.assertTrue(member["IsUnsubscribed"], f"{email} stays unsubscribed")
         optout = people.filtered(lambda p: p.email_normalized == "optout@example.org")
         if optout.state != "declined":
-            self.assertEqual(optout.mailjet_synced_state, "accepted",
-                             "optout is only accepted while the run has not read it yet")
+            self.assertEqual(
+                optout.mailjet_synced_state,
+                "accepted",
+                "optout is only accepted while the run has not read it yet",
+            )
 
     def assert_completed(self, run):
         self.assertEqual(run.state, "done", run.log)
@@ -515,8 +576,12 @@ class TestFaultMatrix(MailjetSandboxCase):
 
     def _sigkill_setup(self, tag):
         ids = {"tag": tag}
-        quiet = {"tracking_disable": True, "mail_create_nolog": True,
-                 "mail_create_nosubscribe": True, "mail_notrack": True}
+        quiet = {
+            "tracking_disable": True,
+            "mail_create_nolog": True,
+            "mail_create_nosubscribe": True,
+            "mail_notrack": True,
+        }
         with self.committed_env() as env:
             env = env(context=quiet)
             partner = env["res.partner"].create(
@@ -534,26 +599,44 @@ class TestFaultMatrix(MailjetSandboxCase):
                 (KEY, self.SECRET, interface.id),
             )
             interface.invalidate_recordset()
-            one, two = env["utm.campaign"].create([
-                {"title": f"Kill one {tag}", "mailjet_newsletter": True,
-                 "mailjet_interface_id": interface.id},
-                {"title": f"Kill two {tag}", "mailjet_newsletter": True,
-                 "mailjet_interface_id": interface.id},
-            ])
+            one, two = env["utm.campaign"].create(
+                [
+                    {
+                        "title": f"Kill one {tag}",
+                        "mailjet_newsletter": True,
+                        "mailjet_interface_id": interface.id,
+                    },
+                    {
+                        "title": f"Kill two {tag}",
+                        "mailjet_newsletter": True,
+                        "mailjet_interface_id": interface.id,
+                    },
+                ]
+            )
             people = env["ems.campaign.participant"]
-            people.create([
-                {"campaign_id": one.id, "partner_id": partner.id},
-                {"campaign_id": one.id, "employee_id": employee.id},
-                {"campaign_id": one.id, "email": f"bare.{tag}@example.org"},
-                {"campaign_id": one.id, "email": f"declined.{tag}@example.org",
-                 "state": "declined"},
-                {"campaign_id": one.id, "email": f"optout.{tag}@example.org"},
-                {"campaign_id": two.id, "email": f"two.a.{tag}@example.org"},
-                {"campaign_id": two.id, "email": f"two.b.{tag}@example.org"},
-            ])
-            ids.update(partner=partner.id, employee=employee.id,
-                       work_contact=employee.work_contact_id.id, interface=interface.id,
-                       one=one.id, two=two.id)
+            people.create(
+                [
+                    {"campaign_id": one.id, "partner_id": partner.id},
+                    {"campaign_id": one.id, "employee_id": employee.id},
+                    {"campaign_id": one.id, "email": f"bare.{tag}@example.org"},
+                    {
+                        "campaign_id": one.id,
+                        "email": f"declined.{tag}@example.org",
+                        "state": "declined",
+                    },
+                    {"campaign_id": one.id, "email": f"optout.{tag}@example.org"},
+                    {"campaign_id": two.id, "email": f"two.a.{tag}@example.org"},
+                    {"campaign_id": two.id, "email": f"two.b.{tag}@example.org"},
+                ]
+            )
+            ids.update(
+                partner=partner.id,
+                employee=employee.id,
+                work_contact=employee.work_contact_id.id,
+                interface=interface.id,
+                one=one.id,
+                two=two.id,
+            )
         with self.committed_env() as env:
             run = env["ems.interface"].browse(ids["interface"])._run_sync()
             self.assertEqual((run.state, run.lists_done), ("done", 2), run.log)
@@ -563,14 +646,22 @@ class TestFaultMatrix(MailjetSandboxCase):
         self.sandbox.unsubscribe(ids["list_one"], f"optout.{tag}@example.org")
         self.sandbox.signup(ids["list_one"], f"widget.{tag}@example.net")
         with self.committed_env() as env:
-            env["ems.campaign.participant"].create([
-                {"campaign_id": ids["one"], "email": f"new.{tag}@example.net"},
-                {"campaign_id": ids["one"], "email": f"new.declined.{tag}@example.net",
-                 "state": "declined"},
-                {"campaign_id": ids["two"], "email": f"two.new.{tag}@example.org"},
-                {"campaign_id": ids["two"], "email": f"two.declined.{tag}@example.org",
-                 "state": "declined"},
-            ])
+            env["ems.campaign.participant"].create(
+                [
+                    {"campaign_id": ids["one"], "email": f"new.{tag}@example.net"},
+                    {
+                        "campaign_id": ids["one"],
+                        "email": f"new.declined.{tag}@example.net",
+                        "state": "declined",
+                    },
+                    {"campaign_id": ids["two"], "email": f"two.new.{tag}@example.org"},
+                    {
+                        "campaign_id": ids["two"],
+                        "email": f"two.declined.{tag}@example.org",
+                        "state": "declined",
+                    },
+                ]
+            )
         return ids
 
     def _sigkill_kill(self, ids):
@@ -580,29 +671,47 @@ class TestFaultMatrix(MailjetSandboxCase):
         self.sandbox.fault(kind="delay", seconds=8, method="GET", path=pushes, count=1)
         self.calls_before = self.sandbox.calls()["total"]
         conf = odoo.tools.config
-        argv = ["--addons-path", conf["addons_path"], "--data-dir", conf["data_dir"],
-                "-d", self.env.cr.dbname, "--log-level", "warn"]
-        for option, key in (("--db_host", "db_host"), ("--db_port", "db_port"),
-                            ("--db_user", "db_user"), ("--db_password", "db_password")):
+        argv = [
+            "--addons-path",
+            conf["addons_path"],
+            "--data-dir",
+            conf["data_dir"],
+            "-d",
+            self.env.cr.dbname,
+            "--log-level",
+            "warn",
+        ]
+        for option, key in (
+            ("--db_host", "db_host"),
+            ("--db_port", "db_port"),
+            ("--db_user", "db_user"),
+            ("--db_password", "db_password"),
+        ):
             if conf[key]:
                 argv += [option, str(conf[key])]
         odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [odoo_root, os.environ.get("PYTHONPATH")])))
-        payload = json.dumps({"argv": argv, "db": self.env.cr.dbname,
-                              "interface": ids["interface"]})
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(filter(None, [odoo_root, os.environ.get("PYTHONPATH")])),
+        )
+        payload = json.dumps(
+            {"argv": argv, "db": self.env.cr.dbname, "interface": ids["interface"]}
+        )
         with tempfile.TemporaryFile("w+") as output:
             process = subprocess.Popen(
                 [sys.executable, "-c", _SIGKILL_SCRIPT, payload],
-                stdout=output, stderr=subprocess.STDOUT, env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
             )
             try:
                 deadline = time.monotonic() + 60
                 while not self._pushed_to(pushes, "POST"):
                     if process.poll() is not None or time.monotonic() > deadline:
                         output.seek(0)
-                        self.fail(f"the run ended or hung before the kill point:\n"
-                                  f"{output.read()[-3000:]}")
+                        self.fail(
+                            f"the run ended or hung before the kill point:\n{output.read()[-3000:]}"
+                        )
                     time.sleep(0.02)
                 os.kill(process.pid, signal.SIGKILL)
                 self.assertEqual(process.wait(timeout=30), -signal.SIGKILL)
@@ -612,8 +721,10 @@ class TestFaultMatrix(MailjetSandboxCase):
                     process.wait(timeout=30)
 
     def _pushed_to(self, path, method):
-        return any(c["method"] == method and path in c["path"] and c["status"]
-                   for c in self.sandbox.calls()["calls"][self.calls_before:])
+        return any(
+            c["method"] == method and path in c["path"] and c["status"]
+            for c in self.sandbox.calls()["calls"][self.calls_before :]
+        )
 
     def _sigkill_check_after_kill(self, ids):
         tag = ids["tag"]
@@ -622,14 +733,19 @@ class TestFaultMatrix(MailjetSandboxCase):
                 [("interface_id", "=", ids["interface"]), ("id", ">", ids["first_run"])]
             )
             self.assertEqual(len(runs), 1)
-            self.assertEqual((runs.state, runs.lists_done), ("running", 1),
-                             "the killed run committed its first list, then died")
+            self.assertEqual(
+                (runs.state, runs.lists_done),
+                ("running", 1),
+                "the killed run committed its first list, then died",
+            )
             ids["killed_run"] = runs.id
             one, two = (env["utm.campaign"].browse(ids[k]) for k in ("one", "two"))
             one_people = one.with_context(active_test=False).participant_ids
             self.assertEqual(
                 {p.email_normalized for p in one_people if p.mailjet_synced_state != p.state},
-                set(), "the first list's work was committed")
+                set(),
+                "the first list's work was committed",
+            )
             optout = one_people.filtered(lambda p: p.email_normalized.startswith("optout."))
             self.assertEqual(optout.state, "declined")
             self.assertEqual(len(one_people), 8, "7 of the ERP and the widget signup")
@@ -638,10 +754,13 @@ class TestFaultMatrix(MailjetSandboxCase):
             declined = two_people.filtered(lambda p: p.state == "declined")
             self.assertFalse(declined.mailjet_synced_state, "the ERP never heard back…")
         members = self._members(ids["list_two"])
-        self.assertTrue(members[f"two.declined.{tag}@example.org"]["IsUnsubscribed"],
-                        "…although Mailjet applied the unsubscribe")
-        self.assertTrue(self._members(ids["list_one"])[f"optout.{tag}@example.org"]
-                        ["IsUnsubscribed"])
+        self.assertTrue(
+            members[f"two.declined.{tag}@example.org"]["IsUnsubscribed"],
+            "…although Mailjet applied the unsubscribe",
+        )
+        self.assertTrue(
+            self._members(ids["list_one"])[f"optout.{tag}@example.org"]["IsUnsubscribed"]
+        )
 
     def _sigkill_recover(self, ids):
         tag = ids["tag"]
@@ -677,11 +796,14 @@ class TestFaultMatrix(MailjetSandboxCase):
                 self.assertEqual(len(people), len(wanted), "no loss, no duplicate")
                 self.assertEqual({p.email_normalized: p.state for p in people}, wanted)
                 self.assertEqual(
-                    {p.email_normalized: p.mailjet_synced_state for p in people}, wanted)
+                    {p.email_normalized: p.mailjet_synced_state for p in people}, wanted
+                )
                 members = self._members(int(campaign.mailjet_list_id))
                 self.assertEqual(
-                    {e: "declined" if m["IsUnsubscribed"] else "accepted"
-                     for e, m in members.items()},
+                    {
+                        e: "declined" if m["IsUnsubscribed"] else "accepted"
+                        for e, m in members.items()
+                    },
                     wanted,
                 )
 
@@ -697,18 +819,24 @@ class TestFaultMatrix(MailjetSandboxCase):
             campaigns = [ids[k] for k in ("one", "two") if k in ids]
             participants = []
             if campaigns:
-                cr.execute("SELECT id FROM ems_campaign_participant WHERE campaign_id = ANY(%s)",
-                           (campaigns,))
+                cr.execute(
+                    "SELECT id FROM ems_campaign_participant WHERE campaign_id = ANY(%s)",
+                    (campaigns,),
+                )
                 participants = [r[0] for r in cr.fetchall()]
             for model, res_ids in (
                 ("ems.campaign.participant", participants),
                 ("utm.campaign", campaigns),
                 ("ems.interface", [ids["interface"]] if "interface" in ids else []),
             ):
-                cr.execute("DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s)",
-                           (model, res_ids))
-                cr.execute("DELETE FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
-                           (model, res_ids))
+                cr.execute(
+                    "DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s)",
+                    (model, res_ids),
+                )
+                cr.execute(
+                    "DELETE FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
+                    (model, res_ids),
+                )
             cr.execute("DELETE FROM ems_campaign_participant WHERE id = ANY(%s)", (participants,))
             cr.execute("DELETE FROM utm_campaign WHERE id = ANY(%s)", (campaigns,))
             if "interface" in ids:

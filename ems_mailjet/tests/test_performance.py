@@ -34,17 +34,23 @@ class TestSyncQueryCount(MailjetSandboxCase):
         super().setUpClass()
         cls.campaign.mailjet_newsletter = False  # each test syncs only its own campaigns
         cls.partners = cls.env["res.partner"].create(
-            [{"name": f"Kunde {i}", "email": f"kunde.{i}@example.com", "ref": f"K-{i}"}
-             for i in range(LARGE // 5)]
+            [
+                {"name": f"Kunde {i}", "email": f"kunde.{i}@example.com", "ref": f"K-{i}"}
+                for i in range(LARGE // 5)
+            ]
         )
         # partners that are no participant yet and sign up through the widget
         cls.newcomers = cls.env["res.partner"].create(
-            [{"name": f"Neukunde {i}", "email": f"neukunde.{i}@example.com"}
-             for i in range(LARGE // 20)]
+            [
+                {"name": f"Neukunde {i}", "email": f"neukunde.{i}@example.com"}
+                for i in range(LARGE // 20)
+            ]
         )
         cls.employees = cls.env["hr.employee"].create(
-            [{"name": f"Mitarbeiter {i}", "work_email": f"ma.{i}@staff.example.com"}
-             for i in range(LARGE // 25)]
+            [
+                {"name": f"Mitarbeiter {i}", "work_email": f"ma.{i}@staff.example.com"}
+                for i in range(LARGE // 25)
+            ]
         )
 
     # helpers ---------------------------------------------------------------
@@ -52,8 +58,7 @@ class TestSyncQueryCount(MailjetSandboxCase):
         """A newsletter campaign of ``size`` participants: one in five a partner, one in
         twenty-five an employee, the rest bare addresses; one in twelve declined."""
         campaign = self.env["utm.campaign"].create(
-            {"title": title, "mailjet_newsletter": True,
-             "mailjet_interface_id": self.interface.id}
+            {"title": title, "mailjet_newsletter": True, "mailjet_interface_id": self.interface.id}
         )
         vals_list = []
         for i in range(size):
@@ -63,8 +68,10 @@ class TestSyncQueryCount(MailjetSandboxCase):
             elif i % 25 == 1:
                 vals["employee_id"] = self.employees[(i // 25) % len(self.employees)].id
             else:
-                vals.update(email=f"{title.lower().replace(' ', '.')}.{i}@example.org",
-                            name=f"Reader {i}" if i % 2 else False)
+                vals.update(
+                    email=f"{title.lower().replace(' ', '.')}.{i}@example.org",
+                    name=f"Reader {i}" if i % 2 else False,
+                )
             if i % 12 == 7:
                 vals["state"] = "declined"
             vals_list.append(vals)
@@ -98,10 +105,12 @@ class TestSyncQueryCount(MailjetSandboxCase):
         self._queries(warm)
 
     def assertBounded(self, small, large, what):
-        _logger.info("%s: %d SQL queries for %d participants, %d for %d",
-                     what, small, SMALL, large, LARGE)
+        _logger.info(
+            "%s: %d SQL queries for %d participants, %d for %d", what, small, SMALL, large, LARGE
+        )
         self.assertLessEqual(
-            abs(large - small), SLACK,
+            abs(large - small),
+            SLACK,
             f"{what}: {small} SQL queries for {SMALL} participants but {large} for "
             f"{LARGE}; the count must not grow with the list",
         )
@@ -117,8 +126,9 @@ class TestSyncQueryCount(MailjetSandboxCase):
         self.assertEqual(run_large.pushed + run_large.unsubscribed_in_mailjet, LARGE)
         self.assertEqual(run_large.unsubscribed_in_mailjet, len(declined))
         self.assertEqual(len(self.mailjet_list(large)), LARGE)
-        self.assertFalse(large.participant_ids.filtered(lambda p: p.mailjet_synced_state
-                                                        != p.state))
+        self.assertFalse(
+            large.participant_ids.filtered(lambda p: p.mailjet_synced_state != p.state)
+        )
         self.assertBounded(q_small, q_large, "initial push")
 
     def test_D7_no_change_sync_queries_do_not_grow_and_nothing_is_written(self):
@@ -131,12 +141,20 @@ class TestSyncQueryCount(MailjetSandboxCase):
         q_small, run_small = self._queries(small)
         q_large, run_large = self._queries(large)
         calls = self.sandbox.calls()
-        new_calls = calls["calls"][-(calls["total"] - before):]
+        new_calls = calls["calls"][-(calls["total"] - before) :]
         self.assertFalse([c for c in new_calls if c["method"] != "GET"], "no write in Mailjet")
         self.assertEqual((small | large).participant_ids.mapped("write_date"), write_dates)
         for run in (run_small, run_large):
-            self.assertEqual((run.state, run.pushed, run.unsubscribed_in_mailjet,
-                              run.declined_from_mailjet, run.new_signups), ("done", 0, 0, 0, 0))
+            self.assertEqual(
+                (
+                    run.state,
+                    run.pushed,
+                    run.unsubscribed_in_mailjet,
+                    run.declined_from_mailjet,
+                    run.new_signups,
+                ),
+                ("done", 0, 0, 0, 0),
+            )
         self.assertBounded(q_small, q_large, "no-change sync")
 
     def test_D3_changes_from_mailjet_queries_do_not_grow_with_the_list(self):
@@ -153,12 +171,15 @@ class TestSyncQueryCount(MailjetSandboxCase):
             tenth = size // 10
             for p in accepted[:tenth]:
                 self.sandbox.unsubscribe(list_id, p.email_normalized)
-            for p in accepted[tenth:2 * tenth]:
+            for p in accepted[tenth : 2 * tenth]:
                 self.sandbox.exclude(p.email_normalized)
                 excluded_emails.add(p.email_normalized)
             for i in range(tenth):
-                email = (self.newcomers[i // 2].email if i % 2 else
-                         f"signup.{i}@list{campaign.id}.example.net")
+                email = (
+                    self.newcomers[i // 2].email
+                    if i % 2
+                    else f"signup.{i}@list{campaign.id}.example.net"
+                )
                 self.sandbox.signup(list_id, email, f"Signup {i}")
             counts[size] = self._queries(campaign)
         (q_small, run_small), (q_large, run_large) = counts[SMALL], counts[LARGE]

@@ -44,8 +44,12 @@ FAST = {
     "polling": JobPolling(initial_wait=0.01, max_wait=0.05, max_polls=50, timeout=30),
     "timeout": (2.0, 0.5),
 }
-DENIED = ("odoo.http", "odoo.models", "odoo.addons.base.models.ir_model",
-          "odoo.addons.base.models.ir_rule")
+DENIED = (
+    "odoo.http",
+    "odoo.models",
+    "odoo.addons.base.models.ir_model",
+    "odoo.addons.base.models.ir_rule",
+)
 
 
 @tagged("post_install", "-at_install")
@@ -57,54 +61,81 @@ class TestSecretsAccess(HttpCase):
         cls.sandbox = SandboxProcess(api_key=KEY, api_secret=SECRET).start()
         cls.addClassCleanup(cls.sandbox.stop)
         interface_class = type(cls.env["ems.interface"])
-        cls.startClassPatcher(patch.object(interface_class, "_gateway_options",
-                                           lambda self: FAST))
+        cls.startClassPatcher(patch.object(interface_class, "_gateway_options", lambda self: FAST))
         cls.company_a = cls.env.company
         cls.company_b = cls.env["res.company"].create({"name": "Company B (secrets test)"})
 
         interfaces = cls.env["ems.interface"]
-        cls.interface = interfaces.create({
-            "name": "Mailjet A", "api_key": KEY, "api_secret": SECRET,
-            "api_url": cls.sandbox.url, "company_id": cls.company_a.id,
-        })
-        cls.interface_b = interfaces.create({
-            "name": "Mailjet B", "api_key": "key-of-b", "api_secret": SECRET_B,
-            "api_url": "http://127.0.0.1:9/", "company_id": cls.company_b.id,
-        })
+        cls.interface = interfaces.create(
+            {
+                "name": "Mailjet A",
+                "api_key": KEY,
+                "api_secret": SECRET,
+                "api_url": cls.sandbox.url,
+                "company_id": cls.company_a.id,
+            }
+        )
+        cls.interface_b = interfaces.create(
+            {
+                "name": "Mailjet B",
+                "api_key": "key-of-b",
+                "api_secret": SECRET_B,
+                "api_url": "http://127.0.0.1:9/",
+                "company_id": cls.company_b.id,
+            }
+        )
         campaigns = cls.env["utm.campaign"]
-        cls.campaign = campaigns.create({
-            "title": "Newsletter A", "mailjet_newsletter": True,
-            "mailjet_interface_id": cls.interface.id, "company_id": cls.company_a.id,
-        })
-        cls.campaign_b = campaigns.create({
-            "title": "Newsletter B", "mailjet_newsletter": True,
-            "mailjet_interface_id": cls.interface_b.id, "company_id": cls.company_b.id,
-            "mailjet_list_id": "101",
-        })
+        cls.campaign = campaigns.create(
+            {
+                "title": "Newsletter A",
+                "mailjet_newsletter": True,
+                "mailjet_interface_id": cls.interface.id,
+                "company_id": cls.company_a.id,
+            }
+        )
+        cls.campaign_b = campaigns.create(
+            {
+                "title": "Newsletter B",
+                "mailjet_newsletter": True,
+                "mailjet_interface_id": cls.interface_b.id,
+                "company_id": cls.company_b.id,
+                "mailjet_list_id": "101",
+            }
+        )
         people = cls.env["ems.campaign.participant"]
         cls.person = people.create({"campaign_id": cls.campaign.id, "email": "a@example.com"})
-        cls.person_b = people.create({"campaign_id": cls.campaign_b.id,
-                                      "email": "b@example.com", "name": "Person of B"})
+        cls.person_b = people.create(
+            {"campaign_id": cls.campaign_b.id, "email": "b@example.com", "name": "Person of B"}
+        )
         runs = cls.env["ems.mailjet.sync.run"]
         cls.run_a = runs.create({"interface_id": cls.interface.id, "state": "done"})
         cls.run_b = runs.create({"interface_id": cls.interface_b.id, "state": "done"})
 
         def user(login, *groups, company=None):
             company = company or cls.company_a
-            return cls.env["res.users"].with_context(no_reset_password=True).create({
-                "name": login, "login": login, "password": login,
-                "email": f"{login}@example.com",
-                "company_id": company.id, "company_ids": [Command.set([company.id])],
-                "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
-            })
+            return (
+                cls.env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    {
+                        "name": login,
+                        "login": login,
+                        "password": login,
+                        "email": f"{login}@example.com",
+                        "company_id": company.id,
+                        "company_ids": [Command.set([company.id])],
+                        "groups_id": [Command.set([cls.env.ref(g).id for g in groups])],
+                    }
+                )
+            )
 
-        cls.campaign_user = user("sec_campaign_user", "ems_mailjet.group_campaign_user",
-                                 "base.group_allow_export")
-        cls.campaign_manager = user("sec_campaign_manager",
-                                    "ems_mailjet.group_campaign_manager",
-                                    "base.group_allow_export")
-        cls.admin_a = user("sec_admin_a", "base.group_system",
-                           "ems_mailjet.group_campaign_manager")
+        cls.campaign_user = user(
+            "sec_campaign_user", "ems_mailjet.group_campaign_user", "base.group_allow_export"
+        )
+        cls.campaign_manager = user(
+            "sec_campaign_manager", "ems_mailjet.group_campaign_manager", "base.group_allow_export"
+        )
+        cls.admin_a = user("sec_admin_a", "base.group_system", "ems_mailjet.group_campaign_manager")
         cls.non_admins = cls.campaign_user | cls.campaign_manager
 
     @classmethod
@@ -123,20 +154,35 @@ class TestSecretsAccess(HttpCase):
     # ------------------------------------------------------------------ helpers
     def call_kw(self, model, method, args, kwargs=None):
         """One JSON-RPC ``call_kw`` as the authenticated user: (decoded answer, raw text)."""
-        payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-            "model": model, "method": method, "args": args, "kwargs": kwargs or {},
-        }}
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": 1,
+            "params": {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": kwargs or {},
+            },
+        }
         with mute_logger(*DENIED):
             response = self.url_open(
-                f"/web/dataset/call_kw/{model}/{method}", data=json.dumps(payload),
+                f"/web/dataset/call_kw/{model}/{method}",
+                data=json.dumps(payload),
                 headers={"Content-Type": "application/json"},
             )
         self.assertEqual(response.status_code, 200)
         return response.json(), response.text
 
     def secrets(self):
-        return (SECRET, SECRET_B, quote(SECRET), base64.b64encode(f"{KEY}:{SECRET}".encode())
-                .decode(), self.interface.webhook_password, self.interface_b.webhook_password)
+        return (
+            SECRET,
+            SECRET_B,
+            quote(SECRET),
+            base64.b64encode(f"{KEY}:{SECRET}".encode()).decode(),
+            self.interface.webhook_password,
+            self.interface_b.webhook_password,
+        )
 
     def assert_no_secret(self, text, where):
         for secret in self.secrets():
@@ -147,61 +193,148 @@ class TestSecretsAccess(HttpCase):
         """Every call_kw a browser could send to reach the secret: (model, method, args,
         kwargs, refused). Onchanges that do not change the path to the interface answer
         (``{"value": {}}``) and must not hold the secret; every other door is refused."""
-        interface, campaign, person, run = (self.interface.id, self.campaign.id,
-                                            self.person.id, self.run_a.id)
+        interface, campaign, person, run = (
+            self.interface.id,
+            self.campaign.id,
+            self.person.id,
+            self.run_a.id,
+        )
         deep = {"fields": {"api_secret": {}}}
         via_campaign = {"campaign_id": {"fields": {"mailjet_interface_id": deep}}}
         return [
             ("ems.interface", "read", [[interface], ["api_secret"]], {}, True),
             ("ems.interface", "search_read", [[], ["name", "api_secret"]], {}, True),
-            ("ems.interface", "web_read", [[interface]], {"specification": {"api_secret": {}}},
-             True),
-            ("ems.interface", "web_search_read", [[]], {"specification": {"api_secret": {}}},
-             True),
+            (
+                "ems.interface",
+                "web_read",
+                [[interface]],
+                {"specification": {"api_secret": {}}},
+                True,
+            ),
+            ("ems.interface", "web_search_read", [[]], {"specification": {"api_secret": {}}}, True),
             ("ems.interface", "read_group", [[], ["api_secret:array_agg"], ["name"]], {}, True),
             ("ems.interface", "read_group", [[], ["name:count"], ["api_secret"]], {}, True),
-            ("ems.interface", "web_read_group", [[], ["api_secret:array_agg"], ["name"]], {},
-             True),
+            ("ems.interface", "web_read_group", [[], ["api_secret:array_agg"], ["name"]], {}, True),
             ("ems.interface", "export_data", [[interface], ["name", "api_secret"]], {}, True),
             ("ems.interface", "onchange", [[interface], {}, [], {"api_secret": {}}], {}, True),
-            ("ems.interface", "onchange", [[interface], {"name": "x"}, ["name"],
-                                           {"name": {}, "api_secret": {}}], {}, True),
-            ("ems.interface", "onchange", [[], {}, [], {"name": {}, "api_secret": {},
-                                                       "webhook_password": {}}], {}, False),
+            (
+                "ems.interface",
+                "onchange",
+                [[interface], {"name": "x"}, ["name"], {"name": {}, "api_secret": {}}],
+                {},
+                True,
+            ),
+            (
+                "ems.interface",
+                "onchange",
+                [[], {}, [], {"name": {}, "api_secret": {}, "webhook_password": {}}],
+                {},
+                False,
+            ),
             ("ems.interface", "search_count", [[("api_secret", "=", SECRET)]], {}, True),
             ("ems.interface", "name_search", [], {"name": SECRET}, True),
-            ("utm.campaign", "web_read", [[campaign]],
-             {"specification": {"title": {}, "mailjet_interface_id": deep}}, True),
-            ("utm.campaign", "web_search_read",
-             [[("mailjet_interface_id.api_secret", "=", SECRET)]],
-             {"specification": {"title": {}}}, True),
-            ("utm.campaign", "read_group", [[], ["title:count"], ["mailjet_interface_id"]], {},
-             True),
-            ("utm.campaign", "export_data",
-             [[campaign], ["title", "mailjet_interface_id/api_secret"]], {}, True),
-            ("utm.campaign", "onchange", [[campaign], {"mailjet_newsletter": True},
-                                          ["mailjet_newsletter"],
-                                          {"mailjet_newsletter": {}, "mailjet_interface_id": deep}],
-             {}, True),
-            ("utm.campaign", "onchange", [[], {"title": "New", "mailjet_newsletter": True}, [],
-                                          {"title": {}, "mailjet_newsletter": {},
-                                           "mailjet_interface_id": deep}], {}, False),
-            ("ems.campaign.participant", "web_search_read", [[]],
-             {"specification": {"email": {}, **via_campaign}}, True),
-            ("ems.campaign.participant", "search_count",
-             [[("campaign_id.mailjet_interface_id.api_secret", "like", "s3cr3t")]], {}, True),
-            ("ems.campaign.participant", "export_data",
-             [[person], ["email", "campaign_id/mailjet_interface_id/api_secret"]], {}, True),
-            ("ems.campaign.participant", "onchange",
-             [[person], {"email": "x@example.com"}, ["email"], via_campaign], {}, False),
-            ("ems.campaign.participant", "onchange",
-             [[], {"campaign_id": campaign}, [], via_campaign], {}, False),
-            ("ems.campaign.participant", "onchange",
-             [[], {"campaign_id": campaign}, ["campaign_id"], via_campaign], {}, False),
-            ("ems.mailjet.sync.run", "web_read", [[run]],
-             {"specification": {"interface_id": deep}}, True),
-            ("ems.mailjet.sync.run", "export_data", [[run], ["interface_id/api_secret"]], {},
-             True),
+            (
+                "utm.campaign",
+                "web_read",
+                [[campaign]],
+                {"specification": {"title": {}, "mailjet_interface_id": deep}},
+                True,
+            ),
+            (
+                "utm.campaign",
+                "web_search_read",
+                [[("mailjet_interface_id.api_secret", "=", SECRET)]],
+                {"specification": {"title": {}}},
+                True,
+            ),
+            (
+                "utm.campaign",
+                "read_group",
+                [[], ["title:count"], ["mailjet_interface_id"]],
+                {},
+                True,
+            ),
+            (
+                "utm.campaign",
+                "export_data",
+                [[campaign], ["title", "mailjet_interface_id/api_secret"]],
+                {},
+                True,
+            ),
+            (
+                "utm.campaign",
+                "onchange",
+                [
+                    [campaign],
+                    {"mailjet_newsletter": True},
+                    ["mailjet_newsletter"],
+                    {"mailjet_newsletter": {}, "mailjet_interface_id": deep},
+                ],
+                {},
+                True,
+            ),
+            (
+                "utm.campaign",
+                "onchange",
+                [
+                    [],
+                    {"title": "New", "mailjet_newsletter": True},
+                    [],
+                    {"title": {}, "mailjet_newsletter": {}, "mailjet_interface_id": deep},
+                ],
+                {},
+                False,
+            ),
+            (
+                "ems.campaign.participant",
+                "web_search_read",
+                [[]],
+                {"specification": {"email": {}, **via_campaign}},
+                True,
+            ),
+            (
+                "ems.campaign.participant",
+                "search_count",
+                [[("campaign_id.mailjet_interface_id.api_secret", "like", "s3cr3t")]],
+                {},
+                True,
+            ),
+            (
+                "ems.campaign.participant",
+                "export_data",
+                [[person], ["email", "campaign_id/mailjet_interface_id/api_secret"]],
+                {},
+                True,
+            ),
+            (
+                "ems.campaign.participant",
+                "onchange",
+                [[person], {"email": "x@example.com"}, ["email"], via_campaign],
+                {},
+                False,
+            ),
+            (
+                "ems.campaign.participant",
+                "onchange",
+                [[], {"campaign_id": campaign}, [], via_campaign],
+                {},
+                False,
+            ),
+            (
+                "ems.campaign.participant",
+                "onchange",
+                [[], {"campaign_id": campaign}, ["campaign_id"], via_campaign],
+                {},
+                False,
+            ),
+            (
+                "ems.mailjet.sync.run",
+                "web_read",
+                [[run]],
+                {"specification": {"interface_id": deep}},
+                True,
+            ),
+            ("ems.mailjet.sync.run", "export_data", [[run], ["interface_id/api_secret"]], {}, True),
         ]
 
     def test_D8_api_secret_unreadable_for_non_admins_through_json_rpc_call_kw(self):
@@ -213,8 +346,9 @@ class TestSecretsAccess(HttpCase):
                     self.assert_no_secret(text, f"{model}.{method}")
                     if refused:
                         self.assertIn("error", answer, f"{model}.{method} must be refused")
-                        self.assertEqual(answer["error"]["data"]["name"],
-                                         "odoo.exceptions.AccessError")
+                        self.assertEqual(
+                            answer["error"]["data"]["name"], "odoo.exceptions.AccessError"
+                        )
 
     @mute_logger(*DENIED)
     def test_D8_api_secret_unreadable_for_non_admins_through_the_orm(self):
@@ -223,8 +357,11 @@ class TestSecretsAccess(HttpCase):
             for model, method, args, kwargs, refused in self.rpc_doors():
                 with self.subTest(user=user.login, model=model, method=method, args=args):
                     records = self.env[model].with_user(user)
-                    ids, rest = (args[0], args[1:]) if method in (
-                        "read", "web_read", "export_data", "onchange") else (None, args)
+                    ids, rest = (
+                        (args[0], args[1:])
+                        if method in ("read", "web_read", "export_data", "onchange")
+                        else (None, args)
+                    )
                     if ids is not None:
                         records = records.browse(ids)
                     try:
@@ -238,8 +375,11 @@ class TestSecretsAccess(HttpCase):
         exports = (
             ("ems.interface", self.interface, ["name", "api_secret"]),
             ("utm.campaign", self.campaign, ["title", "mailjet_interface_id/api_secret"]),
-            ("ems.campaign.participant", self.person,
-             ["email", "campaign_id/mailjet_interface_id/api_secret"]),
+            (
+                "ems.campaign.participant",
+                self.person,
+                ["email", "campaign_id/mailjet_interface_id/api_secret"],
+            ),
             ("ems.mailjet.sync.run", self.run_a, ["interface_id/api_secret"]),
         )
         for user in (self.campaign_manager, self.admin_a):
@@ -247,14 +387,20 @@ class TestSecretsAccess(HttpCase):
             for model, record, fields in exports:
                 with self.subTest(user=user.login, model=model):
                     data = {
-                        "model": model, "ids": record.ids, "domain": [], "import_compat": True,
+                        "model": model,
+                        "ids": record.ids,
+                        "domain": [],
+                        "import_compat": True,
                         "fields": [{"name": f, "label": f} for f in fields],
                     }
                     with mute_logger(*DENIED, "odoo.addons.web.controllers.export"):
-                        response = self.url_open("/web/export/csv", data={
-                            "data": json.dumps(data),
-                            "csrf_token": http.Request.csrf_token(self),
-                        })
+                        response = self.url_open(
+                            "/web/export/csv",
+                            data={
+                                "data": json.dumps(data),
+                                "csrf_token": http.Request.csrf_token(self),
+                            },
+                        )
                     self.assertNotEqual(response.status_code, 200, response.text[:300])
                     self.assert_no_secret(response.text, model)
 
@@ -267,16 +413,18 @@ class TestSecretsAccess(HttpCase):
             (interface, ["webhook_password"]),
             (self.campaign.with_user(admin), ["title", "mailjet_interface_id/api_secret"]),
             (self.campaign.with_user(admin), ["mailjet_interface_id/webhook_password"]),
-            (self.person.with_user(admin),
-             ["email", "campaign_id/mailjet_interface_id/api_secret"]),
+            (
+                self.person.with_user(admin),
+                ["email", "campaign_id/mailjet_interface_id/api_secret"],
+            ),
             (self.run_a.with_user(admin), ["interface_id/api_secret"]),
         )
         for records, fields in exports:
-            with self.subTest(model=records._name, fields=fields), \
-                    self.assertRaises(AccessError):
+            with self.subTest(model=records._name, fields=fields), self.assertRaises(AccessError):
                 records.export_data(fields)
         rows = self.campaign.with_user(admin).export_data(
-            ["title", "mailjet_interface_id/name", "mailjet_interface_id/api_key"])["datas"]
+            ["title", "mailjet_interface_id/name", "mailjet_interface_id/api_key"]
+        )["datas"]
         self.assertEqual(rows, [["Newsletter A", "Mailjet A", KEY]], "other fields export")
 
     # ------------------------------------------------------------------ logs
@@ -294,7 +442,8 @@ class TestSecretsAccess(HttpCase):
         root = logging.getLogger()
         ours = logging.getLogger("odoo.addons.ems_mailjet")
         loggers = {root, ours} | {
-            logger for logger in logging.root.manager.loggerDict.values()
+            logger
+            for logger in logging.root.manager.loggerDict.values()
             if isinstance(logger, logging.Logger) and not logger.propagate
         }
         saved_levels = {logger: logger.level for logger in loggers}
@@ -326,10 +475,12 @@ class TestSecretsAccess(HttpCase):
         self.env["ir.config_parameter"].set_param("web.base.url", "https://erp.example.com")
         people = self.env["ems.campaign.participant"]
         partner = self.env["res.partner"].create({"name": "Logged", "email": "log@example.com"})
-        people.create([
-            {"campaign_id": self.campaign.id, "partner_id": partner.id},
-            {"campaign_id": self.campaign.id, "email": "gone@example.com", "state": "declined"},
-        ])
+        people.create(
+            [
+                {"campaign_id": self.campaign.id, "partner_id": partner.id},
+                {"campaign_id": self.campaign.id, "email": "gone@example.com", "state": "declined"},
+            ]
+        )
         runs, records = [], []
 
         def sync():
@@ -351,8 +502,9 @@ class TestSecretsAccess(HttpCase):
             sync()
             self.sandbox.fault(kind="status", status=500, path="listrecipient", count=99)
             sync()
-            self.sandbox.fault(kind="status", status=503, path="contactslist", method="GET",
-                               count=99)
+            self.sandbox.fault(
+                kind="status", status=503, path="contactslist", method="GET", count=99
+            )
             sync()
             self.sandbox.fault(kind="drop", path="managemanycontacts", count=99)
             add("two@example.com")
@@ -381,19 +533,35 @@ class TestSecretsAccess(HttpCase):
                 interface.action_register_webhook()
             self.env.flush_all()
             # the webhook with wrong credentials, the API key and secret among them
-            for credentials in ((KEY, SECRET), (interface.webhook_user, SECRET),
-                                (interface.webhook_user, "nope")):
+            for credentials in (
+                (KEY, SECRET),
+                (interface.webhook_user, SECRET),
+                (interface.webhook_user, "nope"),
+            ):
                 pair = base64.b64encode(":".join(credentials).encode()).decode()
-                self.url_open(f"/ems_mailjet/webhook/{interface.webhook_token}", data="[]",
-                              headers={"Authorization": f"Basic {pair}",
-                                       "Content-Type": "application/json"})
+                self.url_open(
+                    f"/ems_mailjet/webhook/{interface.webhook_token}",
+                    data="[]",
+                    headers={"Authorization": f"Basic {pair}", "Content-Type": "application/json"},
+                )
             # a non-admin trying to read it
             self.authenticate(self.campaign_user.login, self.campaign_user.login)
-            payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-                "model": "ems.interface", "method": "read",
-                "args": [[interface.id], ["api_secret"]], "kwargs": {}}}
-            self.url_open("/web/dataset/call_kw", data=json.dumps(payload),
-                          headers={"Content-Type": "application/json"})
+            payload = {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {
+                    "model": "ems.interface",
+                    "method": "read",
+                    "args": [[interface.id], ["api_secret"]],
+                    "kwargs": {},
+                },
+            }
+            self.url_open(
+                "/web/dataset/call_kw",
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            )
 
         states = [run.state for run in runs]
         self.assertIn("done", states)
@@ -407,9 +575,14 @@ class TestSecretsAccess(HttpCase):
         self.env.invalidate_all()
         texts = [run.log for run in runs] + [interface.last_error]
         messages = self.env["mail.message"].search(
-            [("model", "=", "ems.interface"), ("res_id", "=", interface.id)])
-        texts += messages.mapped("body") + [str(v) for v in messages.tracking_value_ids.read(
-            ["old_value_char", "new_value_char", "old_value_text", "new_value_text"])]
+            [("model", "=", "ems.interface"), ("res_id", "=", interface.id)]
+        )
+        texts += messages.mapped("body") + [
+            str(v)
+            for v in messages.tracking_value_ids.read(
+                ["old_value_char", "new_value_char", "old_value_text", "new_value_text"]
+            )
+        ]
         for text in texts:
             self.assert_no_secret(text, "run log, error or chatter")
             self.assertNotIn(WRONG_SECRET, text or "")
@@ -420,22 +593,33 @@ class TestSecretsAccess(HttpCase):
         own = (interface.webhook_user, interface.webhook_password)
         attempts = (
             ("the API key and secret", interface.webhook_token, (KEY, SECRET)),
-            ("the webhook user with the API secret", interface.webhook_token,
-             (interface.webhook_user, SECRET)),
-            ("the password in other case", interface.webhook_token,
-             (interface.webhook_user, interface.webhook_password.swapcase())),
-            ("company B's credentials", interface.webhook_token,
-             (other.webhook_user, other.webhook_password)),
+            (
+                "the webhook user with the API secret",
+                interface.webhook_token,
+                (interface.webhook_user, SECRET),
+            ),
+            (
+                "the password in other case",
+                interface.webhook_token,
+                (interface.webhook_user, interface.webhook_password.swapcase()),
+            ),
+            (
+                "company B's credentials",
+                interface.webhook_token,
+                (other.webhook_user, other.webhook_password),
+            ),
             ("company B's token with A's credentials", other.webhook_token, own),
             ("a token in other case", interface.webhook_token.swapcase(), own),
             ("the API secret as token", SECRET, own),
             ("an empty password", interface.webhook_token, (interface.webhook_user, "")),
         )
         self.campaign.mailjet_list_id = "100"
-        payload = json.dumps([
-            {"event": "unsub", "email": "a@example.com", "mj_list_id": 100, "time": 1767261600},
-            {"event": "unsub", "email": "b@example.com", "mj_list_id": 101, "time": 1767261600},
-        ])
+        payload = json.dumps(
+            [
+                {"event": "unsub", "email": "a@example.com", "mj_list_id": 100, "time": 1767261600},
+                {"event": "unsub", "email": "b@example.com", "mj_list_id": 101, "time": 1767261600},
+            ]
+        )
         self.env.flush_all()
         runs_before = self.env["ems.mailjet.sync.run"].search_count([])
         for row, token, (user, password) in attempts:
@@ -443,9 +627,12 @@ class TestSecretsAccess(HttpCase):
                 pair = base64.b64encode(f"{user}:{password}".encode()).decode()
                 with mute_logger("odoo.addons.ems_mailjet.controllers.main"):
                     response = self.url_open(
-                        f"/ems_mailjet/webhook/{token}", data=payload,
-                        headers={"Authorization": f"Basic {pair}",
-                                 "Content-Type": "application/json"},
+                        f"/ems_mailjet/webhook/{token}",
+                        data=payload,
+                        headers={
+                            "Authorization": f"Basic {pair}",
+                            "Content-Type": "application/json",
+                        },
                     )
                 self.assertIn(response.status_code, (401, 404), row)
                 self.assert_no_secret(response.text, row)
@@ -454,9 +641,11 @@ class TestSecretsAccess(HttpCase):
         self.assertEqual(self.env["ems.mailjet.sync.run"].search_count([]), runs_before)
         # control: the same request with the right token and credentials is applied
         pair = base64.b64encode(":".join(own).encode()).decode()
-        response = self.url_open(f"/ems_mailjet/webhook/{interface.webhook_token}",
-                                 data=payload, headers={"Authorization": f"Basic {pair}",
-                                                        "Content-Type": "application/json"})
+        response = self.url_open(
+            f"/ems_mailjet/webhook/{interface.webhook_token}",
+            data=payload,
+            headers={"Authorization": f"Basic {pair}", "Content-Type": "application/json"},
+        )
         self.assertEqual(response.status_code, 200)
         self.env.invalidate_all()
         self.assertEqual((self.person.state, self.person_b.state), ("declined", "accepted"))
@@ -497,10 +686,12 @@ class TestSecretsAccess(HttpCase):
     def test_company_a_user_sees_nothing_of_company_b_through_json_rpc(self):
         for user in (self.campaign_manager, self.admin_a):
             self.authenticate(user.login, user.login)
-            for model, record in (("utm.campaign", self.campaign_b),
-                                  ("ems.campaign.participant", self.person_b),
-                                  ("ems.interface", self.interface_b),
-                                  ("ems.mailjet.sync.run", self.run_b)):
+            for model, record in (
+                ("utm.campaign", self.campaign_b),
+                ("ems.campaign.participant", self.person_b),
+                ("ems.interface", self.interface_b),
+                ("ems.mailjet.sync.run", self.run_b),
+            ):
                 with self.subTest(user=user.login, model=model):
                     answer, text = self.call_kw(model, "search_read", [[], ["display_name"]])
                     if "result" in answer:
@@ -510,9 +701,14 @@ class TestSecretsAccess(HttpCase):
                     self.assertNotIn(record.display_name, text)
                     # asking for company B in the context does not help a user outside it
                     answer, text = self.call_kw(
-                        model, "search_read", [[("id", "=", record.id)], ["display_name"]],
-                        {"context": {"allowed_company_ids": [self.company_a.id,
-                                                             self.company_b.id]}},
+                        model,
+                        "search_read",
+                        [[("id", "=", record.id)], ["display_name"]],
+                        {
+                            "context": {
+                                "allowed_company_ids": [self.company_a.id, self.company_b.id]
+                            }
+                        },
                     )
                     self.assertFalse(answer.get("result"), text[:300])
                     self.assertNotIn(record.display_name, text)

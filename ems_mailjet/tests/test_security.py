@@ -51,18 +51,27 @@ class TestSecurity(EmsMailjetCase):
         )
         bodies = " ".join(self.interface.message_ids.mapped("body"))
         tracked = " ".join(
-            str(v) for v in self.interface.message_ids.tracking_value_ids.mapped("old_value_char")
+            str(v)
+            for v in self.interface.message_ids.tracking_value_ids.mapped("old_value_char")
             + self.interface.message_ids.tracking_value_ids.mapped("new_value_char")
         )
         self.assertNotIn("changed-secret", bodies + tracked)
         self.assertNotIn(self.SECRET, bodies + tracked)
 
     def test_api_url_must_be_mailjet_or_loopback(self):
-        for url in ("https://api.mailjet.com/", "https://api.us.mailjet.com/",
-                    "http://127.0.0.1:8899/", "http://localhost:8899/"):
+        for url in (
+            "https://api.mailjet.com/",
+            "https://api.us.mailjet.com/",
+            "http://127.0.0.1:8899/",
+            "http://localhost:8899/",
+        ):
             self.interface.api_url = url
-        for url in ("http://api.mailjet.com/", "https://example.com/", "ftp://127.0.0.1/",
-                    "https://mailjet.com.evil.example/"):
+        for url in (
+            "http://api.mailjet.com/",
+            "https://example.com/",
+            "ftp://127.0.0.1/",
+            "https://mailjet.com.evil.example/",
+        ):
             with self.subTest(url=url), self.assertRaises(ValidationError):
                 self.interface.api_url = url
 
@@ -86,21 +95,25 @@ class TestSecurity(EmsMailjetCase):
 
     def test_multi_company_interfaces_and_participants(self):
         company_b = self.env["res.company"].create({"name": "Company B"})
-        admin_b = self.env["res.users"].with_context(no_reset_password=True).create(
-            {
-                "name": "Admin B",
-                "login": "ems_admin_b",
-                "company_id": company_b.id,
-                "company_ids": [Command.set([company_b.id])],
-                "groups_id": [
-                    Command.set(
-                        [
-                            self.env.ref("base.group_system").id,
-                            self.env.ref("ems_mailjet.group_campaign_manager").id,
-                        ]
-                    )
-                ],
-            }
+        admin_b = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "Admin B",
+                    "login": "ems_admin_b",
+                    "company_id": company_b.id,
+                    "company_ids": [Command.set([company_b.id])],
+                    "groups_id": [
+                        Command.set(
+                            [
+                                self.env.ref("base.group_system").id,
+                                self.env.ref("ems_mailjet.group_campaign_manager").id,
+                            ]
+                        )
+                    ],
+                }
+            )
         )
         person_a = self.participant(email="a-only@example.com")
         self.assertEqual(person_a.company_id, self.company)
@@ -108,17 +121,19 @@ class TestSecurity(EmsMailjetCase):
             self.env["ems.interface"].with_user(admin_b).search([("id", "=", self.interface.id)])
         )
         self.assertFalse(
-            self.env["ems.campaign.participant"].with_user(admin_b).search(
-                [("id", "=", person_a.id)]
-            )
+            self.env["ems.campaign.participant"]
+            .with_user(admin_b)
+            .search([("id", "=", person_a.id)])
         )
         self.assertFalse(
             self.env["utm.campaign"].with_user(admin_b).search([("id", "=", self.campaign.id)])
         )
 
     def test_campaign_user_maintains_participants(self):
-        person = self.env["ems.campaign.participant"].with_user(self.campaign_user).create(
-            {"campaign_id": self.campaign.id, "email": "by.user@example.com"}
+        person = (
+            self.env["ems.campaign.participant"]
+            .with_user(self.campaign_user)
+            .create({"campaign_id": self.campaign.id, "email": "by.user@example.com"})
         )
         person.state = "declined"
         self.assertTrue(person.declined_at)

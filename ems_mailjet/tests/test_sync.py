@@ -196,21 +196,40 @@ class TestSync(MailjetSandboxCase):
         self.sync()
         list_id = int(self.campaign.mailjet_list_id)
         self.sandbox.exclude("reader@example.org")
-        self.sandbox.create_campaign(list_id, "May issue", {
-            "MessageSentCount": 3, "MessageOpenedCount": 2, "MessageClickedCount": 1,
-            "MessageUnsubscribedCount": 1, "MessageHardBouncedCount": 1,
-            "MessageSoftBouncedCount": 1, "MessageSpamCount": 1,
-        })
+        self.sandbox.create_campaign(
+            list_id,
+            "May issue",
+            {
+                "MessageSentCount": 3,
+                "MessageOpenedCount": 2,
+                "MessageClickedCount": 1,
+                "MessageUnsubscribedCount": 1,
+                "MessageHardBouncedCount": 1,
+                "MessageSoftBouncedCount": 1,
+                "MessageSpamCount": 1,
+            },
+        )
         self.campaign.mailjet_stats_at = False
         self.sync()
         c = self.campaign
         self.assertEqual(
-            (c.mailjet_count_total, c.mailjet_count_subscribed, c.mailjet_count_unsubscribed,
-             c.mailjet_count_excluded), (4, 3, 1, 1)
+            (
+                c.mailjet_count_total,
+                c.mailjet_count_subscribed,
+                c.mailjet_count_unsubscribed,
+                c.mailjet_count_excluded,
+            ),
+            (4, 3, 1, 1),
         )
         self.assertEqual(
-            (c.mailjet_stat_sent, c.mailjet_stat_opened, c.mailjet_stat_clicked,
-             c.mailjet_stat_unsubscribed, c.mailjet_stat_bounced, c.mailjet_stat_spam),
+            (
+                c.mailjet_stat_sent,
+                c.mailjet_stat_opened,
+                c.mailjet_stat_clicked,
+                c.mailjet_stat_unsubscribed,
+                c.mailjet_stat_bounced,
+                c.mailjet_stat_spam,
+            ),
             (3, 2, 1, 1, 2, 1),
         )
 
@@ -236,8 +255,10 @@ class TestSync(MailjetSandboxCase):
 
     def test_D5_consent_text_is_required(self):
         person = self.participant(email="noconsent@example.com", state="declined")
-        wizard = self.env["ems.consent.resubscribe"].with_user(self.campaign_manager).create(
-            {"participant_id": person.id, "consent_note": "   "}
+        wizard = (
+            self.env["ems.consent.resubscribe"]
+            .with_user(self.campaign_manager)
+            .create({"participant_id": person.id, "consent_note": "   "})
         )
         with self.assertRaises(UserError):
             wizard.action_confirm()
@@ -246,8 +267,10 @@ class TestSync(MailjetSandboxCase):
     def test_D5_only_managers_may_resubscribe(self):
         person = self.participant(email="user@example.com", state="declined")
         with self.assertRaises(AccessError):
-            wizard = self.env["ems.consent.resubscribe"].with_user(self.campaign_user).create(
-                {"participant_id": person.id, "consent_note": "yes"}
+            wizard = (
+                self.env["ems.consent.resubscribe"]
+                .with_user(self.campaign_user)
+                .create({"participant_id": person.id, "consent_note": "yes"})
             )
             wizard.action_confirm()
         self.assertEqual(person.state, "declined")
@@ -262,12 +285,15 @@ class TestSync(MailjetSandboxCase):
         before = self.sandbox.calls()["total"]
         write_dates = self.campaign.participant_ids.mapped("write_date")
         second = self.sync()
-        self.assertEqual((second.pushed, second.declined_from_mailjet, second.new_signups),
-                         (0, 0, 0))
+        self.assertEqual(
+            (second.pushed, second.declined_from_mailjet, second.new_signups), (0, 0, 0)
+        )
         calls = self.sandbox.calls()
         self.assertLessEqual(calls["total"] - before, 5, "list read + 4 checks")
-        self.assertFalse([c for c in calls["calls"][-(calls["total"] - before):]
-                          if c["method"] != "GET"], "no write in Mailjet")
+        self.assertFalse(
+            [c for c in calls["calls"][-(calls["total"] - before) :] if c["method"] != "GET"],
+            "no write in Mailjet",
+        )
         self.assertEqual(self.campaign.participant_ids.mapped("write_date"), write_dates)
 
     @mute_logger(*MAILJET_LOGGERS)
@@ -291,13 +317,17 @@ class TestSync(MailjetSandboxCase):
         self.assertEqual(run.state, "failed")
         self.assertEqual(self.interface.state, "error")
         self.assertIn("rejected the API key", run.log)
-        self.assertEqual(set(self.campaign.participant_ids.mapped("state")),
-                         {"accepted", "declined"})
+        self.assertEqual(
+            set(self.campaign.participant_ids.mapped("state")), {"accepted", "declined"}
+        )
 
     def test_D7_old_runs_are_purged(self):
         old = self.env["ems.mailjet.sync.run"].create(
-            {"interface_id": self.interface.id, "state": "done",
-             "started_at": datetime.now() - timedelta(days=200)}
+            {
+                "interface_id": self.interface.id,
+                "state": "done",
+                "started_at": datetime.now() - timedelta(days=200),
+            }
         )
         recent = self.sync()
         self.env["ems.mailjet.sync.run"]._gc_old_runs()
@@ -312,8 +342,7 @@ class TestSync(MailjetSandboxCase):
             try:
                 run = self.sync()
             finally:
-                other.execute("SELECT pg_advisory_unlock(%s, %s)",
-                              (0x454D534D, self.interface.id))
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", (0x454D534D, self.interface.id))
         self.assertEqual(run.state, "skipped")
         self.assertFalse(self.sandbox.calls()["total"])
 
@@ -334,8 +363,11 @@ class TestSync(MailjetSandboxCase):
 
     def test_R3_window_end_stops_the_run_and_the_next_resumes(self):
         second = self.env["utm.campaign"].create(
-            {"title": "Second list", "mailjet_newsletter": True,
-             "mailjet_interface_id": self.interface.id}
+            {
+                "title": "Second list",
+                "mailjet_newsletter": True,
+                "mailjet_interface_id": self.interface.id,
+            }
         )
         self.participant(email="one@example.com")
         self.participant(campaign=second, email="two@example.com")
@@ -396,8 +428,9 @@ class TestSync(MailjetSandboxCase):
         old = self.campaign.mailjet_list_id
         import mailjet_rest
 
-        mj = mailjet_rest.Client(auth=("sandbox-key", self.SECRET), api_url=self.sandbox.url,
-                                 timeout=5)
+        mj = mailjet_rest.Client(
+            auth=("sandbox-key", self.SECRET), api_url=self.sandbox.url, timeout=5
+        )
         mj.contactslist.delete(id=int(old))
         run = self.sync()
         self.assertNotEqual(self.campaign.mailjet_list_id, old)

@@ -81,8 +81,13 @@ class TestWebhook(HttpCase):
 
     def unsub(self, email="anna@example.com", list_id=101, time=T0, **extra):
         return {
-            "event": "unsub", "time": time, "email": email, "mj_list_id": list_id,
-            "mj_contact_id": 4711, "MessageID": MESSAGE_ID, **extra,
+            "event": "unsub",
+            "time": time,
+            "email": email,
+            "mj_list_id": list_id,
+            "mj_contact_id": 4711,
+            "MessageID": MESSAGE_ID,
+            **extra,
         }
 
     def snapshot(self):
@@ -199,8 +204,13 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.snapshot(), before)
 
     def test_D4_spam_declines_in_every_list_of_that_interface(self):
-        spam = {"event": "spam", "time": T0, "email": "anna@example.com",
-                "MessageID": MESSAGE_ID, "source": "JMRPP"}
+        spam = {
+            "event": "spam",
+            "time": T0,
+            "email": "anna@example.com",
+            "MessageID": MESSAGE_ID,
+            "source": "JMRPP",
+        }
         response = self.post([spam])
         self.assertEqual(response.json(), {"status": "ok", "declined": 2, "ignored": 0})
         for participant in (self.anna, self.anna_autumn):
@@ -213,12 +223,21 @@ class TestWebhook(HttpCase):
 
     def test_bounce_and_blocked_change_nothing(self):
         before = self.snapshot()
-        response = self.post([
-            {"event": "bounce", "time": T0, "email": "anna@example.com", "hard_bounce": True,
-             "blocked": True, "error": "user unknown", "MessageID": MESSAGE_ID},
-            {"event": "blocked", "time": T0, "email": "bob@example.com", "error": "preblocked"},
-            {"event": "open", "time": T0, "email": "bob@example.com"},
-        ])
+        response = self.post(
+            [
+                {
+                    "event": "bounce",
+                    "time": T0,
+                    "email": "anna@example.com",
+                    "hard_bounce": True,
+                    "blocked": True,
+                    "error": "user unknown",
+                    "MessageID": MESSAGE_ID,
+                },
+                {"event": "blocked", "time": T0, "email": "bob@example.com", "error": "preblocked"},
+                {"event": "open", "time": T0, "email": "bob@example.com"},
+            ]
+        )
         self.assertEqual(response.json(), {"status": "ok", "declined": 0, "ignored": 3})
         self.assertEqual(self.snapshot(), before)
 
@@ -257,7 +276,8 @@ class TestWebhook(HttpCase):
         headers = {"Content-Type": "application/json", "Authorization": "Basic %%%not-base64"}
         response = self.url_open(
             f"/ems_mailjet/webhook/{self.interface.webhook_token}",
-            data=json.dumps([self.unsub()]), headers=headers,
+            data=json.dumps([self.unsub()]),
+            headers=headers,
         )
         self.assertEqual(response.status_code, 401)
         self.env.invalidate_all()

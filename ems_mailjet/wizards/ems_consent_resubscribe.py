@@ -46,9 +46,7 @@ class EmsConsentResubscribe(models.TransientModel):
                 self.env._("Only campaign managers may re-subscribe a declined participant.")
             )
         if not (self.consent_note or "").strip():
-            raise UserError(
-                self.env._("Record the customer's consent before re-subscribing them.")
-            )
+            raise UserError(self.env._("Record the customer's consent before re-subscribing them."))
         participant = self.participant_id
         if participant.state != "declined":
             raise UserError(self.env._("This participant is not declined."))
@@ -62,7 +60,8 @@ class EmsConsentResubscribe(models.TransientModel):
             try:
                 with interface._gateway() as gateway:
                     contact_id = gateway.resubscribe_with_consent(
-                        int(campaign.mailjet_list_id), participant.email_normalized,
+                        int(campaign.mailjet_list_id),
+                        participant.email_normalized,
                         participant.name or "",
                     )
             except MailjetError as error:
