@@ -82,7 +82,8 @@ REFUSED = (
     ("no-break space", "anna\xa0@example.com", "must not contain spaces"),
     ("zero-width space", "anna\u200b@example.com", "contains characters that are not allowed"),
     ("full-width @", "anna\uff20example.com", "has no '@'"),
-    ("unicode local part", "jürgen@example.de", "contains characters that are not allowed"),
+    ("umlaut before @ (SMTPUTF8 is not sent)", "jürgen@example.de", "outside the basic Latin"),
+    ("sharp s before @", "straße@example.de", "outside the basic Latin"),
     ("quoted local part", '"anna"@example.com', "contains characters that are not allowed"),
     ("quoted with space", '"anna muster"@example.com', "must not contain spaces"),
     ("display form", "Anna Muster <anna@example.com>", "must not contain spaces"),
@@ -96,6 +97,9 @@ REFUSED = (
     ("underscore in domain", "anna@exam_ple.com", "contains characters that are not allowed"),
     ("domain label over 63", "anna@" + "b" * 64 + ".com", "is not a valid domain name"),
     ("one-letter top-level domain", "anna@example.c", "is not a valid domain name"),
+    ("reserved domain .local", "anna@drucker.local", "is reserved for special use"),
+    ("reserved domain .invalid", "anna@example.invalid", "is reserved for special use"),
+    ("emoji domain (IDNA 2003 only)", "anna@\u2603.de", "contains characters that are not allowed"),
     (
         "IDN domain that cannot be encoded",
         "anna@b\u00fccher" + "x" * 60 + ".de",
@@ -111,6 +115,8 @@ NORMALISED = (
     ("IDN domain", "Anna@Bücher.de", "anna@xn--bcher-kva.de"),
     ("IDN domain in upper case", "ANNA@BÜCHER.DE", "anna@xn--bcher-kva.de"),
     ("IDN domain already in punycode", "anna@xn--bcher-kva.de", "anna@xn--bcher-kva.de"),
+    ("IDNA 2008 keeps ß", "Info@Straße.de", "info@xn--strae-oqa.de"),
+    ("ß domain, not ss", "kasse@fußball.de", "kasse@xn--fuball-cta.de"),
     ("+tag sub-address", "Anna+News@example.com", "anna+news@example.com"),
     ("apostrophe", "O'Brien@example.ie", "o'brien@example.ie"),
     (
@@ -129,6 +135,7 @@ DUPLICATES = (
     ("blanks", "anna@example.com", "  anna@example.com\t"),
     ("IDN Unicode vs punycode", "anna@bücher.de", "Anna@XN--BCHER-KVA.DE"),
     ("IDN upper vs lower case", "anna@bücher.de", "ANNA@BÜCHER.DE"),
+    ("ß domain Unicode vs punycode", "info@straße.de", "INFO@xn--strae-oqa.de"),
 )
 
 FORMULA_NAMES = (
