@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from email.utils import parseaddr
 
-from email_validator import EmailNotValidError
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError
 from email_validator import validate_email as _library_validate
 from email_validator.syntax import validate_email_local_part
 
@@ -153,7 +153,7 @@ EMAIL_PROBLEMS: dict[str, str] = {
     "email_domain_dots": (
         "The domain of %(email)s must not start or end with a dot or contain two dots in a row."
     ),
-    "email_domain_no_dot": ("The domain of %(email)s has no dot; a domain looks like example.com."),
+    "email_domain_no_dot": "The domain of %(email)s has no dot; a domain looks like example.com.",
     "email_domain_invalid": "The domain of %(email)s is not a valid domain name.",
     "email_too_long": "The e-mail address %(email)s is longer than %(max)s characters.",
     "email_local_too_long": (
@@ -199,20 +199,18 @@ def validate_email(value: str | None) -> str:
         raise InvalidEmail("email_empty")
     checked = _checked(raw)
     if checked is None:
-        raise InvalidEmail(_problem(raw), **_problem_params(raw))
+        code = _problem(raw)
+        raise InvalidEmail(code, email=raw, **_LIMITS.get(code, {}))
     local, ascii_domain = checked
     if len(ascii_domain.rpartition(".")[2]) < 2:
         raise InvalidEmail("email_domain_invalid", email=raw)
     return f"{local.lower()}@{ascii_domain}"
 
 
-def _problem_params(raw: str) -> dict[str, object]:
-    problem = _problem(raw)
-    if problem == "email_too_long":
-        return {"email": raw, "max": MAX_EMAIL_LENGTH}
-    if problem == "email_local_too_long":
-        return {"email": raw, "max": MAX_LOCAL_LENGTH}
-    return {"email": raw}
+_LIMITS = {
+    "email_too_long": {"max": MAX_EMAIL_LENGTH},
+    "email_local_too_long": {"max": MAX_LOCAL_LENGTH},
+}
 
 
 def _problem(raw: str) -> str:
@@ -256,8 +254,6 @@ def _problem(raw: str) -> str:
 def _is_special_use(domain: str) -> bool:
     """A name reserved for special use (``.local``, ``.test``, ``.invalid``, …), which can
     never receive mail from the internet: the library's list."""
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES
-
     name = domain.lower()
     return any(name == d or name.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES)
 

@@ -3,9 +3,9 @@ from psycopg2 import IntegrityError
 from odoo.exceptions import UserError, ValidationError
 from odoo.modules.migration import load_script
 from odoo.tests import Form, tagged
-from odoo.tools import mute_logger
+from odoo.tools import email_normalize, mute_logger
 
-from ..services.emails import EMAIL_PROBLEMS
+from ..services.emails import EMAIL_PROBLEMS, unicode_domain_spelling
 from .common import EmsMailjetCase
 
 
@@ -88,6 +88,15 @@ class TestParticipant(EmsMailjetCase):
         person = self.participant(email="Anna@Bücher.de")
         self.assertEqual(person.email_normalized, "anna@xn--bcher-kva.de")
         self.assertEqual(person.email, "Anna@Bücher.de", "what the user typed is kept")
+
+    def test_R11_stored_address_in_odoo_spelling_is_the_contacts_address(self):
+        """Odoo keeps a contact's domain in Unicode; the participant stores it in IDNA 2008
+        ASCII. unicode_domain_spelling turns one into the other for matching."""
+        for typed in ("Info@Straße.de", "Kasse@Fußball.DE", "Anna@Bücher.de"):
+            with self.subTest(typed=typed):
+                stored = self.participant(email=typed).email_normalized
+                self.assertTrue(stored.isascii())
+                self.assertEqual(unicode_domain_spelling(stored), email_normalize(typed))
 
     def test_R11_number_is_the_partner_reference(self):
         self.assertEqual(self.participant(partner_id=self.partner.id).number, "K-1001")
