@@ -85,6 +85,17 @@ def test_command_line_options_choose_the_other_readings_until_reset_brings_them_
         assert {name: sb.control("GET", "config")[name] for name in readings} == readings
 
 
+def test_readings_environment_variable_replaces_the_engine_readings(monkeypatch):
+    monkeypatch.setenv("MAILJET_SANDBOX_READINGS", "")
+    cmd = SandboxProcess("k", "s").command()
+    assert not any(
+        arg.startswith(("--partial", "--error-file", "--list", "--contact")) for arg in cmd
+    )
+    monkeypatch.setenv("MAILJET_SANDBOX_READINGS", "list_delete=soft, error_file_shape=csv")
+    cmd = SandboxProcess("k", "s", readings={"error_file_shape": "data"}).command()
+    assert cmd[-4:] == ["--error-file-shape", "data", "--list-delete", "soft"]
+
+
 def test_a_bad_reading_is_refused_on_the_command_line():
     result = subprocess.run(
         [sys.executable, "-m", "mailjet_sandbox", "--api-key", "k", "--api-secret", "s"]
@@ -187,7 +198,7 @@ def test_job_record_names_its_lists_and_passes_through_in_progress(sandbox, mj):
 
 # ------------------------------------------------------------------ deleted lists
 def test_soft_deleted_list_keeps_members_and_name_and_can_be_reinstated(sandbox, mj):
-    sandbox.config(list_delete="soft")
+    sandbox.config(list_delete="soft", contact_list_filter="subscribed")
     list_id = new_list(mj, "Archive")
     manage(mj, list_id, "keep@example.com", "addforce")
     manage(mj, list_id, "gone@example.com", "unsub")
