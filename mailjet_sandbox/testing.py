@@ -24,7 +24,7 @@ from typing import Any
 # mailjet_sandbox/README.md). A test picks another through ``readings=``, or at run time
 # through ``POST /_sandbox/config``. The environment variable MAILJET_SANDBOX_READINGS
 # replaces this table for a whole test run: "" plays every documented reading,
-# "list_delete=hard,contact_list_filter=all" exactly those.
+# "list_delete=hard,contact_list_filter=all" those two and the documented other ones.
 # TODO(issue 10): engine not yet right under the documented default
 ENGINE_READINGS: dict[str, str] = {
     "partial_error_status": "Completed",
