@@ -20,6 +20,7 @@ followed by indented details, and ends with ``probe: N identified, M unknown``:
     probe subscriber-count: all-members|subscribed-only
     probe list-delete: soft|hard                     (--list-delete)
     probe deleted-list-name: reserved|free
+    probe list-reinstate: works                      (only after a soft delete)
 
 A behaviour that could not be observed reads ``unknown (why)``. Exit status 0 when the
 probe ran (whatever it found), 1 when it could not create its list, 2 for bad credentials.
@@ -116,6 +117,8 @@ class Probe:
         self.guarded("list-delete", lambda: self.list_delete(list_id))
         if self.results.get("list-delete") in ("soft", "hard"):
             self.guarded("deleted-list-name", lambda: self.deleted_name(list_id))
+        if self.results.get("list-delete") == "soft":
+            self.guarded("list-reinstate", lambda: self.reinstate(list_id))
 
     def partial_job(self, list_id: int) -> dict:
         """A bulk job with one valid and one invalid address: its final status."""
@@ -243,6 +246,21 @@ class Probe:
                 return
             raise
         self.result("deleted-list-name", "free")
+
+    def reinstate(self, list_id: int) -> None:
+        """Does ``PUT contactslist/{id} {"IsDeleted": false}`` bring a deleted list back?"""
+        members = self.count(ContactsList=list_id)
+        self.client.contactslist.update(id=list_id, data={"IsDeleted": False})
+        self.deleted.discard(list_id)
+        rows = self.data(self.client.contactslist.get(id=list_id))
+        if rows and rows[0].get("IsDeleted") is False:
+            kept = self.count(ContactsList=list_id)
+            detail = f"the list is back with {kept} of {members} members"
+            self.result("list-reinstate", "works", detail)
+        else:
+            self.result("list-reinstate", "unknown (the list is still marked deleted)")
+        self.client.contactslist.delete(id=list_id)
+        self.deleted.add(list_id)
 
     # ------------------------------------------------------------- clean-up
     def clean_up(self) -> None:

@@ -29,6 +29,7 @@ EXPECTED_LINES = {
     "list_delete": lambda v: {
         "list-delete": v,
         "deleted-list-name": "reserved" if v == "soft" else "free",
+        "list-reinstate": "works" if v == "soft" else None,
     },
     "contact_list_filter": lambda v: {"contact-list-filter": v},
 }
