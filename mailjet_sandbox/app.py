@@ -18,9 +18,42 @@ from .query import parse_query
 from .store import COUNTERS, Store, email_error
 from .util import parse_int, parse_ts
 
-FAULT_KINDS = ("status", "delay", "drop", "job_error", "contact_errors")
-REQUEST_FAULTS = ("status", "delay", "drop")
-_FAULT_KEYS = {"method", "path", "count", "kind", "status", "seconds", "emails", "apply"}
+FAULT_KINDS = ("status", "delay", "drop", "body", "job_error", "contact_errors")
+REQUEST_FAULTS = ("status", "delay", "drop", "body")
+_FAULT_KEYS = {
+    "method",
+    "path",
+    "count",
+    "kind",
+    "status",
+    "seconds",
+    "emails",
+    "apply",
+    "body",
+    "content_type",
+}
+# Behaviours Mailjet does not document. Each can be played either way; the first value
+# is the default, the reading Mailjet's documentation supports.
+READINGS: dict[str, tuple[str, ...]] = {
+    # status of a bulk job in which some contacts were refused (it has an ErrorFile)
+    "partial_error_status": ("Error", "Completed"),
+    # the JSON error file: a bare list, a {"Count", "Data", "Total"} envelope, or CSV text
+    "error_file_shape": ("list", "data", "csv"),
+    # DELETE contactslist/{id}: mark the list IsDeleted (soft) or remove it (hard)
+    "list_delete": ("soft", "hard"),
+    # GET contact?ContactsList=: only subscribed members, or every member of the list
+    "contact_list_filter": ("subscribed", "all"),
+}
+
+
+def check_reading(name: str, value: object) -> str:
+    """The canonical spelling of a value for one of ``READINGS`` (ValueError otherwise)."""
+    for allowed in READINGS[name]:
+        if str(value).strip().lower() == allowed.lower():
+            return allowed
+    raise ValueError(f"{name} must be one of {', '.join(READINGS[name])}")
+
+
 # Sub-resource names kept in the call log's "resource" (everything else after the
 # resource name is an id, an e-mail or another key and is dropped).
 _ACTION_NAMES = {
@@ -96,12 +129,26 @@ def check_fault(spec: Any) -> dict:
         if not isinstance(seconds, (int, float)) or seconds < 0:
             raise ControlError(400, "seconds must be a non-negative number")
         out["seconds"] = float(seconds)
+    if kind == "body":
+        body = spec.get("body")
+        if not isinstance(body, str):
+            raise ControlError(400, "body must be a string (the answer's exact text)")
+        out["body"] = body
+        out["content_type"] = str(spec.get("content_type") or _guess_content_type(body))
     if kind == "contact_errors":
         emails = spec.get("emails")
         if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
             raise ControlError(400, "emails must be a list of addresses")
         out["emails"] = [e.strip().lower() for e in emails]
     return out
+
+
+def _guess_content_type(body: str) -> str:
+    try:
+        json.loads(body)
+    except ValueError:
+        return "text/html" if body.lstrip().startswith("<") else "text/plain"
+    return "application/json"
 
 
 class App:
@@ -114,6 +161,7 @@ class App:
         job_polls: int = 1,
         latency_ms: float = 0,
         strict_properties: bool = True,
+        readings: dict[str, str] | None = None,
     ):
         self.store = Store()
         self.lock = self.store.lock
@@ -124,6 +172,9 @@ class App:
             "latency_ms": latency_ms,
             "strict_properties": strict_properties,
         }
+        for name, values in READINGS.items():
+            given = (readings or {}).get(name)
+            self.defaults[name] = check_reading(name, given) if given else values[0]
         self.persister: Any = None
         self.epoch = 0  # bumped by reset: calls in flight across a reset are discarded
         self._reset_runtime()
@@ -132,6 +183,10 @@ class App:
         self.job_polls = int(self.defaults["job_polls"])
         self.latency_ms = float(self.defaults["latency_ms"])
         self.strict_properties = bool(self.defaults["strict_properties"])
+        # The store reads the readings it needs (list deletion, the contact filter).
+        self.readings = {name: self.defaults[name] for name in READINGS}
+        self.store.readings = self.readings
+        self.store.version += 1  # cached query results may depend on a reading
         self.revoked = False
         self.faults: list[dict] = []
         self.calls: list[dict] = []
@@ -395,10 +450,19 @@ class App:
             "job_polls": self.job_polls,
             "latency_ms": self.latency_ms,
             "strict_properties": self.strict_properties,
+            **self.readings,
         }
 
     def c_post_config(self, data: dict, q: dict) -> dict:
-        """Change job_polls / latency_ms / strict_properties until the next reset."""
+        """Change job_polls / latency_ms / strict_properties / the readings of undocumented
+        behaviour until the next reset."""
+        unknown = set(data) - {"job_polls", "latency_ms", "strict_properties", *READINGS}
+        if unknown:
+            raise ControlError(400, f"unknown config keys: {sorted(unknown)}")
+        readings = {name: check_reading(name, data[name]) for name in READINGS if name in data}
+        if readings:
+            self.readings.update(readings)
+            self.store.version += 1  # cached query results may depend on a reading
         if "job_polls" in data:
             self.job_polls = max(0, parse_int(data["job_polls"]))
         if "latency_ms" in data:
@@ -406,6 +470,24 @@ class App:
         if "strict_properties" in data:
             self.strict_properties = bool(data["strict_properties"])
         return self.c_get_config(data, q)
+
+    def c_post_webhook_status(self, data: dict, _q: dict) -> dict:
+        """Mailjet suspends (``dead``) or revives a webhook registration.
+
+        ``{"EventType": "unsub", "Status": "dead", "IsBackup"?: false}``; 404 if that
+        registration does not exist."""
+        etype = str(data.get("EventType") or "").strip().lower()
+        status = str(data.get("Status") or "").strip().lower()
+        if status not in ("alive", "dead"):
+            raise ControlError(400, 'Status must be "alive" or "dead"')
+        backup = bool(data.get("IsBackup", False))
+        for rec in self.store.callbacks.values():
+            if rec["EventType"] == etype and rec["IsBackup"] == backup:
+                if rec["Status"] != status:
+                    rec["Status"] = status
+                    self.store.touch()
+                return dict(rec)
+        raise ControlError(404, f"no eventcallbackurl registration for {etype!r}")
 
     def c_post_save(self, _data: dict, _q: dict) -> dict:
         """Write the ``--state`` file now."""

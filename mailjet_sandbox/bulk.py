@@ -2,11 +2,16 @@
 ``contact/managemanycontacts``, their job records and the JSON error file.
 
 A job is applied atomically when it is created; only its reported ``Status`` advances
-with each poll (``job_polls`` polls in Allocated/Importing, then Completed or Error).
+with each poll (``job_polls`` polls in Allocated/In Progress/Importing, then the final
+status). A job in which some contacts were refused applies the valid ones and ends with
+the ``partial_error_status`` reading (``Error`` by default, or ``Completed``) and an
+``ErrorFile``; the error file's shape is the ``error_file_shape`` reading.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from . import payload
@@ -111,7 +116,11 @@ def run_job(
         "Kind": kind,
         "ListID": list_id,
         "Actions": actions,
-        "Final": "Error" if fail else "Completed",
+        "Final": "Error"
+        if fail
+        else req.app.readings["partial_error_status"]
+        if errors
+        else "Completed",
         "Count": applied,
         "Error": message,
         "ErrorFile": error_file(job_id) if errors else "",
@@ -132,6 +141,7 @@ def job_view(store: Any, job: dict, poll: bool) -> dict:
         store.dirty += 1
     seen, needed = job["Polls"], job["PollsNeeded"]
     view = {
+        "ContactsLists": [{"Action": act, "ListID": lid} for lid, act in job["Actions"]],
         "Count": 0,
         "Error": "",
         "ErrorFile": "",
@@ -139,7 +149,12 @@ def job_view(store: Any, job: dict, poll: bool) -> dict:
         "JobStart": rfc3339(job["JobStart"]),
     }
     if seen <= needed and needed > 0:
-        view["Status"] = "Allocated" if seen == 0 or (seen == 1 and needed >= 2) else "Importing"
+        if seen == 0 or (seen == 1 and needed >= 2):
+            view["Status"] = "Allocated"
+        elif seen == 2 and needed >= 3:
+            view["Status"] = "In Progress"
+        else:
+            view["Status"] = "Importing"
         return view
     if not job["JobEnd"]:
         job["JobEnd"] = max(store.now(), job["JobStart"])
@@ -217,4 +232,14 @@ def json_errors(req: Any, job_key: str) -> Response:
     job = req.store.jobs.get(int(job_key)) if job_key.isdigit() else None
     if job is None:
         raise not_found()
-    return Response(200, dumps(job["Errors"]))
+    rows = job["Errors"]
+    shape = req.app.readings["error_file_shape"]
+    if shape == "data":
+        return Response(200, dumps({"Count": len(rows), "Data": rows, "Total": len(rows)}))
+    if shape == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["Email", "Error"])
+        writer.writerows([row["Email"], row["Error"]] for row in rows)
+        return Response(200, out.getvalue().encode("utf-8"), "text/csv")
+    return Response(200, dumps(rows))

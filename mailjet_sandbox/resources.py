@@ -164,9 +164,17 @@ def select_lists(store: Any, f: dict) -> list[dict]:
 
 
 def select_contacts(store: Any, f: dict) -> list[dict]:
-    """contact filters: ContactsList, IsExcludedFromCampaigns."""
+    """contact filters: ContactsList (subscribed members only, or every member, as the
+    ``contact_list_filter`` reading says), IsExcludedFromCampaigns."""
     if "ContactsList" in f:
-        recs = [store.contacts[c] for c in sorted(store.members.get(f["ContactsList"], {}))]
+        members = store.members.get(f["ContactsList"], {})
+        if store.readings["contact_list_filter"] == "subscribed":
+            members = {
+                cid: rid
+                for cid, rid in members.items()
+                if store.recipients[rid]["IsActive"] and not store.recipients[rid]["IsUnsubscribed"]
+            }
+        recs = [store.contacts[c] for c in sorted(members)]
     else:
         recs = list(store.contacts.values())
     if "IsExcludedFromCampaigns" in f:
@@ -408,8 +416,14 @@ def contactslist_update(req: Request, key: str) -> Response:
 
 
 def contactslist_delete(req: Request, key: str) -> Response:
-    """DELETE contactslist/{id}: hard delete (then 404), 204 without body."""
-    req.store.delete_list(_list(req, key))
+    """DELETE contactslist/{id}, 204 without body. Soft (``list_delete``, the default):
+    ``IsDeleted`` is set, rows and name stay, the list is still listed and can be
+    reinstated with ``PUT {"IsDeleted": false}``. Hard: the list is gone (then 404)."""
+    rec = _list(req, key)
+    if req.store.readings["list_delete"] == "hard":
+        req.store.delete_list(rec)
+    else:
+        req.store.soft_delete_list(rec)
     return empty(204)
 
 
@@ -727,8 +741,20 @@ def campaign_route(req: Request, segs: list[str]) -> Response:
 
 
 # ================================================================= statcounters
+# Mailjet's statcounters "Total" is the number of processed messages: delivered
+# ("MessageSentCount") plus blocked, bounced, queued and deferred ones.
+_PROCESSED = (
+    "MessageSentCount",
+    "MessageBlockedCount",
+    "MessageSoftBouncedCount",
+    "MessageHardBouncedCount",
+    "MessageQueuedCount",
+    "MessageDeferredCount",
+)
+
+
 def _counter_row(source_id: int, stats: dict) -> dict:
-    total = stats.get("MessageSentCount", 0)
+    total = sum(stats.get(name, 0) for name in _PROCESSED)
     return {"APIKeyID": APIKEY_ID, **stats, "SourceID": source_id, "Timeslice": "", "Total": total}
 
 
@@ -864,6 +890,12 @@ def callback_update(req: Request, key: str) -> Response:
     rec = _callback(req, key)
     body = payload.fields(req.json(), "TEventCallbackUrl", _CALLBACK_FIELDS, ("ID", "APIKeyID"))
     new = _callback_values(body, rec)
+    if rec["Status"] == "dead":
+        # A suspended URL is reactivated only by a new URL, not by setting Status.
+        if new["Url"] == rec["Url"]:
+            new["Status"] = "dead"
+        elif "Status" not in body:
+            new["Status"] = "alive"
     if new == rec:
         return empty(304)
     _check_callback_unique(req, new)

@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .app import App
+from .app import READINGS, App, check_reading
 from .errors import Response, status_response
 from .persist import Persister
 
@@ -98,12 +98,14 @@ class Handler(BaseHTTPRequestHandler):
         ignored: list[str] = []
         if kind == "status":
             resp = status_response(fault["status"])
-        elif kind == "drop" and not fault["apply"]:
+        elif kind in ("drop", "body") and not fault["apply"]:
             resp = None
         else:
             resp, ignored = app.handle_api(
                 method, path, query, self.headers.get("Authorization"), body
             )
+        if kind == "body":  # 200 with exactly the given text, whatever happened
+            resp = Response(200, fault["body"].encode("utf-8"), fault["content_type"])
         if kind == "drop":
             app.record(method, path, query, None, kind, ignored)
             self._drop()
@@ -175,8 +177,49 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept contact properties not defined in contactmetadata",
     )
+    _reading_option(
+        p,
+        "partial_error_status",
+        "status of a bulk job in which some contacts were refused (it always has an ErrorFile "
+        "and applies the valid contacts)",
+    )
+    _reading_option(
+        p,
+        "error_file_shape",
+        'the JSON error file: [{"Email", "Error"}], {"Count", "Data", "Total"}, or CSV text',
+    )
+    _reading_option(
+        p,
+        "list_delete",
+        "DELETE contactslist/{id}: soft keeps the list (IsDeleted, rows, name reserved), "
+        "hard removes it",
+    )
+    _reading_option(
+        p,
+        "contact_list_filter",
+        "what GET contact?ContactsList= returns: subscribed members only, or all members",
+    )
     p.add_argument("--verbose", action="store_true", help="log each request to stderr")
     return p
+
+
+def _reading_option(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    """``--partial-error-status Error|Completed`` etc.; the first value is the default."""
+    values = READINGS[name]
+
+    def parse(value: str) -> str:
+        try:
+            return check_reading(name, value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    p.add_argument(
+        "--" + name.replace("_", "-"),
+        type=parse,
+        default=values[0],
+        metavar="|".join(values),
+        help=f"{text} (default {values[0]})",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         job_polls=args.job_polls,
         latency_ms=args.latency_ms,
         strict_properties=not args.lenient_properties,
+        readings={name: getattr(args, name) for name in READINGS},
     )
     persister = None
     if args.state:

@@ -58,6 +58,8 @@ class Store:
         self.lock = threading.RLock()
         self.version = 0  # bumped when a query could answer differently (cache key)
         self.dirty = 0  # bumped on any change worth persisting
+        # How undocumented behaviour is played (app.READINGS; set by the App).
+        self.readings: dict[str, str] = {"list_delete": "soft", "contact_list_filter": "subscribed"}
         self.clear()
 
     # ----------------------------------------------------------------- basics
@@ -146,6 +148,12 @@ class Store:
         rec["Name"] = name
         self.list_names[name.strip().lower()] = rec["ID"]
         self.touch()
+
+    def soft_delete_list(self, rec: dict) -> None:
+        """Mark a list deleted: it keeps its rows and its name, and can be reinstated."""
+        if not rec["IsDeleted"]:
+            rec["IsDeleted"] = True
+            self.touch()
 
     def delete_list(self, rec: dict) -> None:
         """Hard delete: the list and all its listrecipient rows disappear."""
@@ -333,8 +341,8 @@ class Store:
         return False
 
     def _count(self, row: dict, sign: int) -> None:
-        if row["IsActive"] and not row["IsUnsubscribed"]:
-            self.lists[row["ListID"]]["SubscriberCount"] += sign
+        # SubscriberCount counts every member: unsubscribed and excluded ones included.
+        self.lists[row["ListID"]]["SubscriberCount"] += sign
 
     def apply_action(self, cid: int, lid: int, action: str) -> None:
         """One of the four Mailjet subscription actions on (contact, list)."""

@@ -236,7 +236,16 @@ def test_list_job_lifecycle_default_one_poll_importing(mj):
     job = bulk(mj, list_id, "addnoforce", [{"Email": f"b{i}@example.com"} for i in range(3)])
     first = mj.contactslist_managemanycontacts.get(id=list_id, action_id=job).json()["Data"][0]
     assert first["Status"] == "Importing" and first["JobEnd"] == ""
-    assert set(first) == {"Status", "JobStart", "JobEnd", "Count", "Error", "ErrorFile"}
+    assert set(first) == {
+        "Status",
+        "JobStart",
+        "JobEnd",
+        "Count",
+        "Error",
+        "ErrorFile",
+        "ContactsLists",
+    }
+    assert first["ContactsLists"] == [{"Action": "addnoforce", "ListID": list_id}]
     second = mj.contactslist_managemanycontacts.get(id=list_id, action_id=job).json()["Data"][0]
     assert second["Status"] == "Completed" and second["Count"] == 3
     assert second["Error"] == "" and second["ErrorFile"] == "" and second["JobEnd"] != ""
@@ -267,7 +276,9 @@ def test_bulk_deduplicates_and_overwrites_name_and_properties(mj):
     assert mj.listrecipient.get(filters={"ContactsList": list_id}).json()["Count"] == 1
 
 
-def test_invalid_addresses_are_per_contact_errors_not_a_failed_job(sandbox, mj):
+@pytest.mark.parametrize("status", ["Error", "Completed"])
+def test_invalid_addresses_are_per_contact_errors_the_rest_is_applied(sandbox, mj, status):
+    sandbox.config(partial_error_status=status, error_file_shape="list")
     list_id = new_list(mj)
     job = bulk(
         mj,
@@ -281,7 +292,7 @@ def test_invalid_addresses_are_per_contact_errors_not_a_failed_job(sandbox, mj):
         ],
     )
     _, rec = wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
-    assert rec["Status"] == "Completed" and rec["Count"] == 1
+    assert rec["Status"] == status and rec["Count"] == 1
     assert rec["Error"]
     assert rec["ErrorFile"] == f"DATA/batchjob/{job}/JSONError/application:json/LAST"
     errors = mj.api_call("GET", f"{sandbox.url}v3/{rec['ErrorFile']}").json()
@@ -295,14 +306,16 @@ def test_invalid_addresses_are_per_contact_errors_not_a_failed_job(sandbox, mj):
     assert membership(mj, list_id, "fine@example.org") is None
 
 
-def test_contact_errors_fault_rejects_the_named_addresses(sandbox, mj):
+@pytest.mark.parametrize("status", ["Error", "Completed"])
+def test_contact_errors_fault_rejects_the_named_addresses(sandbox, mj, status):
+    sandbox.config(partial_error_status=status, error_file_shape="list")
     list_id = new_list(mj)
     sandbox.fault(kind="contact_errors", emails=["Reject@example.com"])
     job = bulk(
         mj, list_id, "addforce", [{"Email": "reject@example.com"}, {"Email": "accept@example.com"}]
     )
     _, rec = wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
-    assert rec["Status"] == "Completed" and rec["Count"] == 1
+    assert rec["Status"] == status and rec["Count"] == 1
     errors = mj.api_call("GET", f"{sandbox.url}v3/{rec['ErrorFile']}").json()
     assert [e["Email"] for e in errors] == ["reject@example.com"]
     assert membership(mj, list_id, "reject@example.com") is None

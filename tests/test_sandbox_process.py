@@ -161,7 +161,7 @@ def test_job_polls_flag_sets_the_number_of_unfinished_polls():
             ]
             for _ in range(5)
         ]
-        assert statuses == ["Allocated", "Importing", "Importing", "Completed", "Completed"]
+        assert statuses == ["Allocated", "In Progress", "Importing", "Completed", "Completed"]
 
 
 @pytest.mark.parametrize(
