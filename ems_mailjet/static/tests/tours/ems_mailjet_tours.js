@@ -87,17 +87,36 @@ function interfaceSteps(L) {
     ];
 }
 
-/* A campaign user: new newsletter campaign, a partner, an employee and a bare address. */
+/*
+ * A campaign user: new newsletter campaign, a partner, an employee and a bare address.
+ * "Add a line" opens either an editable row or a participant dialog; the steps work with
+ * both (only the edited participant has inputs for these fields).
+ */
 function campaignSteps(L) {
     const rows = "div[name=participant_ids] .o_data_row";
     const addLine = {
         trigger: "div[name=participant_ids] .o_field_x2many_list_row_add a",
         run: "click",
     };
+    const keepLine = {
+        content:
+            "keep the participant: a dialog is saved, a row is kept by the next click",
+        trigger: "body", // "body": allowed while a dialog is open
+        run() {
+            const save = document.querySelector(".modal .o_form_button_save");
+            if (save) {
+                save.click();
+            }
+        },
+    };
+    const noDialog = {
+        content: "no participant dialog is left open (it was saved)",
+        trigger: "body:not(:has(.modal))",
+    };
     const pick = (field, search, name) => [
         addLine,
         {
-            trigger: `${rows}.o_selected_row .o_field_widget[name=${field}] input`,
+            trigger: `.o_field_widget[name=${field}] input`,
             run: `edit ${search}`,
         },
         {
@@ -106,8 +125,10 @@ function campaignSteps(L) {
         },
         {
             content: "the e-mail address is filled in from the record",
-            trigger: `${rows}.o_selected_row .o_field_widget[name=email] input:not(:value(""))`,
+            trigger: `.o_field_widget[name=email] input:not(:value(""))`,
         },
+        keepLine,
+        noDialog,
     ];
     return [
         ...stepUtils.goToAppSteps("ems_mailjet.menu_ems_root", "Open the campaigns"),
@@ -136,9 +157,11 @@ function campaignSteps(L) {
         ...pick("employee_id", "Max Mu", "Max Muster"),
         addLine,
         {
-            trigger: `${rows}.o_selected_row .o_field_widget[name=email] input`,
+            trigger: ".o_field_widget[name=email] input",
             run: "edit anna.beispiel@example.org",
         },
+        keepLine,
+        noDialog,
         ...stepUtils.saveForm(),
         {
             content: `three participants, all "${L.accepted}"`,
