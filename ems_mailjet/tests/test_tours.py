@@ -2,7 +2,8 @@
 
 The tours are in ``static/tests/tours/ems_mailjet_tours.js``; each flow runs once with the
 user's language English and once German, and checks the labels the user reads. A browser
-console error fails the tour. Without Chromium or the ``websocket-client`` package, Odoo
+console error fails the tour. Mailjet is the project's sandbox on 127.0.0.1 (the
+connection test, the re-subscription). Without Chromium or the ``websocket-client`` package, Odoo
 skips these tests (``make test`` says so in its summary).
 """
 
@@ -48,17 +49,23 @@ class TestTours(HttpCase):
             {"name": "Max Muster", "work_email": "max.muster@example.com", "barcode": "EMP042"}
         )
 
+    def start_sandbox(self):
+        """The project's Mailjet sandbox on 127.0.0.1, with fast retries for the gateway."""
+        sandbox = SandboxProcess(api_key=TOUR_KEY, api_secret=TOUR_SECRET).start()
+        self.addCleanup(sandbox.stop)
+        interface_class = type(self.env["ems.interface"])
+        self.startPatcher(patch.object(interface_class, "_gateway_options", lambda self: FAST))
+        return sandbox
+
     def run_tour(self, user, lang, url, flow):
         user.lang = lang
         self.start_tour(url, f"ems_mailjet_{flow}_{lang[:2]}", login=user.login, timeout=120)
 
     # -- an admin connects Mailjet --------------------------------------------------------
     def interface_tour(self, lang):
-        sandbox = SandboxProcess(api_key=TOUR_KEY, api_secret=TOUR_SECRET).start()
-        self.addCleanup(sandbox.stop)
+        sandbox = self.start_sandbox()
+        # the admin types key and password; the address is the sandbox's, not Mailjet's
         self.env["ir.default"].set("ems.interface", "api_url", sandbox.url)
-        interface_class = type(self.env["ems.interface"])
-        self.startPatcher(patch.object(interface_class, "_gateway_options", lambda self: FAST))
 
         self.run_tour(self.admin, lang, "/odoo/settings", "interface")
 
@@ -96,12 +103,32 @@ class TestTours(HttpCase):
 
     # -- a manager re-subscribes a declined participant -----------------------------------
     def resubscribe_tour(self, lang):
+        sandbox = self.start_sandbox()
+        interface = self.env["ems.interface"].create(
+            {
+                "name": "Mailjet",
+                "api_key": TOUR_KEY,
+                "api_secret": TOUR_SECRET,
+                "api_url": sandbox.url,
+            }
+        )
         campaign = self.env["utm.campaign"].create(
-            {"title": "Autumn newsletter", "mailjet_newsletter": True}
+            {
+                "title": "Autumn newsletter",
+                "mailjet_newsletter": True,
+                "mailjet_interface_id": interface.id,
+            }
         )
         participant = self.env["ems.campaign.participant"].create(
-            {"campaign_id": campaign.id, "partner_id": self.partner.id, "state": "declined"}
+            {"campaign_id": campaign.id, "partner_id": self.partner.id}
         )
+        # subscribed in Mailjet, then unsubscribed there: declined in the ERP
+        interface._sync_now()
+        list_id = int(campaign.mailjet_list_id)
+        sandbox.unsubscribe(list_id, "erika@example.com")
+        interface._sync_now()
+        self.env.invalidate_all()
+        self.assertEqual(participant.state, "declined")
         # the participant's form, as the participants list opens it
         url = f"/odoo/action-ems_mailjet.action_ems_campaign_participant/{participant.id}"
 
@@ -110,6 +137,9 @@ class TestTours(HttpCase):
         self.assertEqual(participant.state, "accepted")
         self.assertEqual(participant.consent_user_id, self.manager)
         self.assertIn("3 May", participant.consent_note)
+        members = next(lst["members"] for lst in sandbox.state()["lists"] if lst["ID"] == list_id)
+        erika = next(m for m in members if m["Email"] == "erika@example.com")
+        self.assertFalse(erika["IsUnsubscribed"], "re-subscribed in Mailjet too")
 
     def test_manager_resubscribes_with_consent_in_english(self):
         self.resubscribe_tour("en_US")
