@@ -67,7 +67,7 @@ class TestTours(HttpCase):
         # the admin types key and password; the address is the sandbox's, not Mailjet's
         self.env["ir.default"].set("ems.interface", "api_url", sandbox.url)
 
-        self.run_tour(self.admin, lang, "/odoo/settings", "interface")
+        self.run_tour(self.admin, lang, "/odoo", "interface")
 
         interface = self.env["ems.interface"].search([("name", "=", "Mailjet newsletter account")])
         self.assertEqual(len(interface), 1)

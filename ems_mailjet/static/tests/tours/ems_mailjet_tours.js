@@ -47,6 +47,7 @@ const currentState = (label) => ({
 /* An admin connects Mailjet: Settings → Interfaces → New, key and password, save, test. */
 function interfaceSteps(L) {
     return [
+        ...stepUtils.goToAppSteps("base.menu_administration", "Open the settings"),
         {
             content: `the settings show the block "${L.interfaces}"`,
             trigger: `.o_setting_box:contains("${L.interfaces}") button.btn-link:contains("${L.interfaces}")`,
