@@ -12,6 +12,6 @@ run:             ## Odoo 18 on http://localhost:8069 with ems_mailjet and demo d
 bench:           ## 100,000 participants against the sandbox (--latency-ms 20); prints the BENCH line
 	$(PYTHON) scripts/bench.py
 
-lint:
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory ems_mailjet
+lint:            ## pre-commit's hooks on every file (ruff, prettier, pylint-odoo, OCA checks, readme)
+	@test -x node_modules/.bin/prettier || npm ci --no-audit --no-fund
+	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure

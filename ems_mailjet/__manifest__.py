@@ -7,7 +7,9 @@
     "website": "https://github.com/ems/ems_mailjet",
     "license": "LGPL-3",
     "depends": ["base", "mail", "contacts", "hr", "utm"],
-    "external_dependencies": {"python": ["mailjet_rest", "email_validator"]},
+    "external_dependencies": {
+        "python": ["mailjet-rest>=1.9.1", "tenacity>=8.2", "email-validator>=2.3"]
+    },
     "data": [
         "security/ems_mailjet_security.xml",
         "security/ir.model.access.csv",
@@ -25,6 +27,12 @@
     "demo": [
         "demo/ems_mailjet_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ems_mailjet/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
     "development_status": "Alpha",
+    "maintainers": ["ems"],
 }

@@ -18,14 +18,10 @@ class EmsCampaignParticipant(models.Model):
     _order = "campaign_id, name, email_normalized, id"
     _rec_name = "name"
 
-    campaign_id = fields.Many2one(
-        "utm.campaign", string="Campaign", required=True, index=True, ondelete="cascade"
-    )
-    company_id = fields.Many2one(
-        related="campaign_id.company_id", store=True, index=True, string="Company"
-    )
+    campaign_id = fields.Many2one("utm.campaign", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null")
-    employee_id = fields.Many2one("hr.employee", string="Employee", index="btree_not_null")
+    employee_id = fields.Many2one("hr.employee", index="btree_not_null")
     email = fields.Char(
         string="E-mail",
         required=True,

@@ -198,7 +198,7 @@ def _spellings(email):
         try:
             yield f"{local}@{domain.encode('ascii').decode('idna')}"
         except UnicodeError:
-            pass
+            return  # not valid IDNA: only the address as given
 
 
 def _to_odoo_datetime(moment):

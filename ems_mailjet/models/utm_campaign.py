@@ -8,9 +8,7 @@ class UtmCampaign(models.Model):
     _inherit = "utm.campaign"
 
     # Same definition as sale's, so both modules can be installed together.
-    company_id = fields.Many2one(
-        "res.company", string="Company", default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
     mailjet_newsletter = fields.Boolean(
         string="Newsletter (E-Mail-Marketing)",
         help="Only campaigns with this tick are synchronised with a Mailjet contact list, "
