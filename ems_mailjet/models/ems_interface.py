@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 
 from ..services.errors import (
     MailjetAuthFailed,
@@ -17,7 +17,7 @@ from ..services.errors import (
     MailjetNotFound,
     MailjetUnavailable,
 )
-from ..services.gateway import MailjetGateway
+from ..services.gateway import MailjetGateway, RetryPolicy
 from ..services.sync import sync_list
 from ..services.window import current_window, next_window_start
 from .participant_store import OdooParticipantStore
@@ -36,7 +36,18 @@ MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
 # we check first so that the admin gets a clear message at save time.
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-_SECRET_FIELDS = {"api_secret", "api_secret_input", "webhook_password"}
+# Credentials: never grouped, searched, sorted or exported, not even by an administrator
+# (a group header or a filter would show or test the value).
+_SECRET_FIELDS = {
+    "api_secret",
+    "api_secret_input",
+    "webhook_password",
+    "webhook_token",
+    "webhook_user",
+    "webhook_url",
+}
+# "Test connection" answers at once: one attempt, 3 s to connect, 7 s to answer.
+TEST_CONNECTION_TIMEOUT = (3.0, 7.0)
 
 
 class EmsInterface(models.Model):
@@ -100,6 +111,14 @@ class EmsInterface(models.Model):
         default=lambda self: self.env.company,
         tracking=True,
     )
+    lang = fields.Selection(
+        _lang_get,
+        string="Language",
+        required=True,
+        default=lambda self: self.env.company.partner_id.lang or self.env.lang or "en_US",
+        help="Mailjet list names are the campaign names in this language, whoever edits "
+        "them and in whatever language the synchronisation runs.",
+    )
     tz = fields.Selection(
         _tz_get,
         string="Time zone",
@@ -130,7 +149,13 @@ class EmsInterface(models.Model):
         copy=False,
         tracking=True,
     )
-    last_sync_at = fields.Datetime(string="Last synchronisation", readonly=True, copy=False)
+    last_sync_at = fields.Datetime(
+        string="Last sync attempt",
+        readonly=True,
+        copy=False,
+        help="When the last synchronisation ended, successful or not: its result is under "
+        "Runs, an error also under Last error.",
+    )
     last_error = fields.Text(readonly=True, copy=False)
     campaign_ids = fields.One2many(
         "utm.campaign", "mailjet_interface_id", string="Newsletter campaigns"
@@ -147,6 +172,12 @@ class EmsInterface(models.Model):
         copy=False,
         help="A synchronisation was asked for (saved credentials, Sync now) and runs at "
         "once, outside the nightly window.",
+    )
+    sync_requested_trigger = fields.Selection(
+        selection=[("save", "Saved credentials"), ("manual", "Manual")],
+        readonly=True,
+        copy=False,
+        help="What asked for the queued synchronisation; its run is logged with it.",
     )
     webhook_token = fields.Char(
         copy=False,
@@ -269,25 +300,69 @@ class EmsInterface(models.Model):
             self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return result
 
-    def _request_sync(self):
+    def _request_sync(self, trigger="save"):
         """R2: saving credentials starts a sync — queued on the cron, returns at once."""
         if not self:
             return
-        super(EmsInterface, self.sudo()).write({"sync_requested": True})
+        super(EmsInterface, self.sudo()).write(
+            {"sync_requested": True, "sync_requested_trigger": trigger}
+        )
         self.env.ref(CRON_XMLID).sudo()._trigger()
 
     def export_data(self, fields_to_export):
         """The API password never leaves the database through an export (D8)."""
         if any(path.split("/")[0] in _SECRET_FIELDS for path in fields_to_export):
-            raise AccessError(self.env._("The API password cannot be exported."))
+            raise AccessError(self._secret_refused_message())
         return super().export_data(fields_to_export)
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         """Also when the export starts from a campaign or a run (``mailjet_interface_id/
         api_secret``): every export path to an interface ends here (D8)."""
         if any(path and path[0] in _SECRET_FIELDS for path in fields):
-            raise AccessError(self.env._("The API password cannot be exported."))
+            raise AccessError(self._secret_refused_message())
         return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+
+    # The credentials never reach a browser: not as a group header, a filter that tests
+    # guesses, a sort order, an aggregate or an export; the field lists the web client
+    # builds its menus from say so. Internal code (sudo, e.g. the webhook finding its
+    # interface by token) still searches them.
+    def _secret_refused_message(self):
+        return self.env._(
+            "The API password and the webhook credentials cannot be exported, searched, "
+            "sorted or grouped by."
+        )
+
+    def _check_not_secret(self, spec):
+        field_name = (spec or "").split(":")[0].split(".")[0].strip()
+        if field_name in _SECRET_FIELDS and not self.env.su:
+            raise AccessError(self._secret_refused_message())
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        result = super().fields_get(allfields, attributes)
+        for name in _SECRET_FIELDS & set(result):
+            description = result[name]
+            for flag in ("searchable", "sortable", "groupable", "exportable"):
+                if attributes is None or flag in attributes:
+                    description[flag] = False
+            description.pop("aggregator", None)
+        return result
+
+    def _condition_to_sql(self, alias, fname, operator, value, query):
+        self._check_not_secret(fname)
+        return super()._condition_to_sql(alias, fname, operator, value, query)
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        self._check_not_secret(field_name)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+    def _read_group_groupby(self, groupby_spec, query):
+        self._check_not_secret(groupby_spec)
+        return super()._read_group_groupby(groupby_spec, query)
+
+    def _read_group_select(self, aggregate_spec, query):
+        self._check_not_secret(aggregate_spec)
+        return super()._read_group_select(aggregate_spec, query)
 
     def action_open_campaigns(self):
         self.ensure_one()
@@ -304,15 +379,15 @@ class EmsInterface(models.Model):
         return action
 
     # ------------------------------------------------------------------ Mailjet
-    def _gateway(self):
-        """A gateway for this interface; the secret goes to the client and nowhere else."""
+    def _gateway(self, **options):
+        """A gateway for this interface; the secret goes to the client and nowhere else.
+        ``options`` (timeout, retry) are defaults that ``_gateway_options`` overrides."""
         self.ensure_one()
         creds = self.sudo()
         if not (creds.api_key and creds.api_secret):
             raise UserError(self.env._("Enter the API key and the API password first."))
-        return MailjetGateway(
-            creds.api_key, creds.api_secret, api_url=creds.api_url, **self._gateway_options()
-        )
+        options.update(self._gateway_options())
+        return MailjetGateway(creds.api_key, creds.api_secret, api_url=creds.api_url, **options)
 
     def _gateway_options(self):
         """Extra ``MailjetGateway`` arguments (retry and polling pace); tests shorten them."""
@@ -337,19 +412,28 @@ class EmsInterface(models.Model):
         return self.env._("Mailjet refused the request: %(detail)s", detail=str(error))
 
     def action_test_connection(self):
+        """One quick attempt whose answer is only shown: it writes nothing on the
+        interface, so it never waits for (or collides with) a synchronisation that is
+        writing the same record in the background."""
         self.ensure_one()
+        quick = {"timeout": TEST_CONNECTION_TIMEOUT, "retry": RetryPolicy(attempts=1)}
         try:
-            with self._gateway() as gateway:
+            with self._gateway(**quick) as gateway:
                 gateway.check_credentials()
-        except MailjetError as error:
-            message = self._error_text(error)
-            self.sudo().write({"state": "error", "last_error": message})
+        except MailjetUnavailable as error:
+            message = self.env._(
+                "Mailjet could not be reached or did not answer within %(seconds)s seconds: "
+                "%(detail)s",
+                seconds=int(sum(TEST_CONNECTION_TIMEOUT)),
+                detail=str(error),
+            )
             return self._notify(message, "danger")
-        self.sudo().write({"state": "connected", "last_error": False})
+        except MailjetError as error:
+            return self._notify(self._error_text(error), "danger")
         return self._notify(self.env._("Mailjet accepted the API key and password."), "success")
 
     def action_sync_now(self):
-        self._request_sync()
+        self._request_sync(trigger="manual")
         return self._notify(
             self.env._(
                 "The synchronisation has started in the background; its result appears under Runs."
@@ -404,7 +488,8 @@ class EmsInterface(models.Model):
             if not (creds.api_key and creds.api_secret):
                 continue
             if interface.sync_requested:
-                interface._run_sync(trigger="save", auto_commit=True)
+                trigger = interface.sync_requested_trigger or "save"
+                interface._run_sync(trigger=trigger, auto_commit=True)
                 continue
             window = current_window(
                 now, interface.tz, interface.sync_window_start, interface.sync_window_minutes
@@ -510,7 +595,10 @@ class EmsInterface(models.Model):
         try:
             with gateway:
                 ensured = gateway.ensure_lists(
-                    [(c.id, c.title, int(c.mailjet_list_id or 0) or None) for c in campaigns]
+                    [
+                        (c.id, c._mailjet_list_name(), int(c.mailjet_list_id or 0) or None)
+                        for c in campaigns
+                    ]
                 )
                 for done, campaign in enumerate(campaigns):
                     if deadline and fields.Datetime.now() >= deadline:

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_date
 
 from ..services.errors import MailjetError
 
@@ -31,10 +32,24 @@ class EmsConsentResubscribe(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        participant_id = values.get("participant_id") or (
-            self.env.context.get("active_model") == "ems.campaign.participant"
-            and self.env.context.get("active_id")
-        )
+        context = self.env.context
+        participant_id = values.get("participant_id")
+        if not participant_id and context.get("active_model") == "ems.campaign.participant":
+            active_ids = context.get("active_ids") or [context.get("active_id")]
+            if len(active_ids) > 1:
+                raise UserError(
+                    self.env._("Re-subscribe one participant at a time: select only one.")
+                )
+            participant_id = active_ids[0]
+            participant = self.env["ems.campaign.participant"].browse(participant_id)
+            if participant.state != "declined":
+                raise UserError(
+                    self.env._(
+                        "%(name)s is not declined: only a declined participant can be "
+                        "re-subscribed.",
+                        name=participant.display_name,
+                    )
+                )
         if participant_id:
             values["participant_id"] = participant_id
         return values
@@ -80,9 +95,22 @@ class EmsConsentResubscribe(models.TransientModel):
             body=self.env._(
                 "Re-subscribed with the customer's consent of %(date)s, recorded by "
                 "%(user)s: %(note)s",
-                date=self.consent_date,
+                date=format_date(self.env, self.consent_date),
                 user=self.env.user.name,
                 note=self.consent_note.strip(),
             ),
         )
-        return {"type": "ir.actions.act_window_close"}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._(
+                    "%(name)s is subscribed again, in the ERP and in Mailjet.",
+                    name=participant.display_name,
+                )
+                if contact_id
+                else self.env._("%(name)s is subscribed again.", name=participant.display_name),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
