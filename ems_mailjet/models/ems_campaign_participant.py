@@ -307,7 +307,9 @@ class EmsCampaignParticipant(models.Model):
                 )
             if not vals.get("name"):
                 # A participant named by its address keeps showing its address.
-                named_by_email = self.filtered(lambda p: p.name and p.name == p.email)
+                named_by_email = self.filtered(
+                    lambda p: p.name and p.name == (p.email or "").strip()
+                )
                 if named_by_email and named_by_email != self:
                     super(EmsCampaignParticipant, named_by_email).write(
                         {"name": (vals["email"] or "").strip()}

@@ -62,8 +62,11 @@ class TestSecretRoutes(EmsMailjetCase):
     def test_D8_admin_cannot_export_a_secret(self):
         for field in SECRETS + ("webhook_url",):
             with self.subTest(field=field):
-                self.assert_refused(lambda f=field: self.interfaces.browse(
-                    self.interface.ids).export_data(["name", f]))
+                self.assert_refused(
+                    lambda f=field: self.interfaces.browse(self.interface.ids).export_data(
+                        ["name", f]
+                    )
+                )
 
     def test_D8_search_panel_offers_no_secret(self):
         with self.assertRaises(UserError), mute_logger("odoo.models"):
