@@ -175,6 +175,7 @@ class EmsInterface(models.Model):
     )
     sync_requested_trigger = fields.Selection(
         selection=[("save", "Saved credentials"), ("manual", "Manual")],
+        string="Requested by",
         readonly=True,
         copy=False,
         help="What asked for the queued synchronisation; its run is logged with it.",
