@@ -98,6 +98,15 @@ class EmsCampaignParticipant(models.Model):
         ),
     ]
 
+    def init(self):
+        """Participants entered with an address only, before they were named by it."""
+        self.env.cr.execute(
+            """UPDATE ems_campaign_participant
+                  SET name = btrim(email)
+                WHERE (name IS NULL OR name = '')
+                  AND partner_id IS NULL AND employee_id IS NULL AND email IS NOT NULL"""
+        )
+
     @api.depends("partner_id", "employee_id")
     def _compute_from_match(self):
         for participant in self:

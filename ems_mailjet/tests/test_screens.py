@@ -119,4 +119,3 @@ class TestConnectionTimeout(EmsMailjetCase):
         self.env.flush_all()
         self.interface.invalidate_recordset()
         self.assertEqual(self.interface.read(["state", "last_error", "write_date"])[0], before)
-
