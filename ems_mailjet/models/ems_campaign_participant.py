@@ -391,6 +391,6 @@ class EmsCampaignParticipant(models.Model):
             raise UserError(self.env._("The selected participants are already declined."))
         to_decline.write({"state": "declined"})
         body = self.env._("Declined by %(user)s.", user=self.env.user.name)
-        for participant in to_decline:
-            participant.message_post(body=body)
+        # a log line, not a message: it needs no sender address and notifies nobody
+        to_decline._message_log_batch(bodies=dict.fromkeys(to_decline.ids, body))
         return True

@@ -152,6 +152,21 @@ class TestParticipant(EmsMailjetCase):
         )
         self.assertEqual(person.mailjet_synced_state, "accepted", "the next sync sends unsub")
 
+    def test_user_without_an_email_address_can_decline_and_resubscribe(self):
+        self.campaign.mailjet_newsletter = False
+        person = self.participant(email="caller@example.com")
+        for user in (self.campaign_user, self.campaign_manager):
+            user.partner_id.email = False
+        person.with_user(self.campaign_user).action_decline()
+        self.assertEqual(person.state, "declined")
+        wizard = (
+            self.env["ems.consent.resubscribe"]
+            .with_user(self.campaign_manager)
+            .create({"participant_id": person.id, "consent_note": "phone call"})
+        )
+        wizard.action_confirm()
+        self.assertEqual(person.state, "accepted")
+
     def test_decline_several_participants_keeps_earlier_dates(self):
         old = self.participant(email="old@example.com", state="declined")
         first_date = old.declined_at

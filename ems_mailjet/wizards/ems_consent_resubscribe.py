@@ -91,7 +91,7 @@ class EmsConsentResubscribe(models.TransientModel):
         if contact_id:
             values.update(mailjet_synced_state="accepted", mailjet_contact_id=str(contact_id))
         participant.sudo().with_context(ems_consent_given=True).write(values)
-        participant.message_post(
+        participant._message_log(
             body=self.env._(
                 "Re-subscribed with the customer's consent of %(date)s, recorded by "
                 "%(user)s: %(note)s",
