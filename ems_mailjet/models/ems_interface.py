@@ -412,25 +412,30 @@ class EmsInterface(models.Model):
             return self.env._("Mailjet does not know this object: %(detail)s", detail=str(error))
         return self.env._("Mailjet refused the request: %(detail)s", detail=str(error))
 
-    def action_test_connection(self):
-        """One quick attempt whose answer is only shown: it writes nothing on the
-        interface, so it never waits for (or collides with) a synchronisation that is
-        writing the same record in the background."""
-        self.ensure_one()
-        quick = {"timeout": TEST_CONNECTION_TIMEOUT, "retry": RetryPolicy(attempts=1)}
-        try:
-            with self._gateway(**quick) as gateway:
-                gateway.check_credentials()
-        except MailjetUnavailable as error:
-            message = self.env._(
+    def _quick_gateway(self):
+        """For a button a user waits on: one attempt with a short timeout."""
+        return self._gateway(timeout=TEST_CONNECTION_TIMEOUT, retry=RetryPolicy(attempts=1))
+
+    def _quick_error_text(self, error):
+        if isinstance(error, MailjetUnavailable):
+            return self.env._(
                 "Mailjet could not be reached or did not answer within %(seconds)s seconds: "
                 "%(detail)s",
                 seconds=int(sum(TEST_CONNECTION_TIMEOUT)),
                 detail=str(error),
             )
-            return self._notify(message, "danger")
+        return self._error_text(error)
+
+    def action_test_connection(self):
+        """One quick attempt whose answer is only shown: it writes nothing on the
+        interface, so it never waits for (or collides with) a synchronisation that is
+        writing the same record in the background."""
+        self.ensure_one()
+        try:
+            with self._quick_gateway() as gateway:
+                gateway.check_credentials()
         except MailjetError as error:
-            return self._notify(self._error_text(error), "danger")
+            return self._notify(self._quick_error_text(error), "danger")
         return self._notify(self.env._("Mailjet accepted the API key and password."), "success")
 
     def action_sync_now(self):
@@ -453,10 +458,10 @@ class EmsInterface(models.Model):
                 )
             )
         try:
-            with self._gateway() as gateway:
+            with self._quick_gateway() as gateway:
                 gateway.register_event_callbacks(self.webhook_url, WEBHOOK_EVENTS)
         except MailjetError as error:
-            raise UserError(self._error_text(error)) from None
+            raise UserError(self._quick_error_text(error)) from None
         return self._notify(
             self.env._("Mailjet now reports unsubscribes to this database within seconds."),
             "success",

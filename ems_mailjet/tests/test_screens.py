@@ -6,6 +6,7 @@ import socket
 import time
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import common as odoo_test_common
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -98,15 +99,20 @@ class TestConnectionTimeout(EmsMailjetCase):
             return odoo_test_common._super_send(s, r, **kw)
         return super()._request_handler(s, r, **kw)
 
-    @mute_logger(*MAILJET_LOGGERS)
-    def test_R1_test_connection_gives_up_within_ten_seconds_on_a_silent_server(self):
-        """A server that accepts the connection but never answers: one attempt only."""
+    def _silent_server(self):
+        """A server that accepts the connection but never answers."""
         silent = socket.socket()
         self.addCleanup(silent.close)
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        self.interface.api_url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        with patch.object(type(self.interface), "_request_sync"):
+            self.interface.api_url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
         self.env.flush_all()
+
+    @mute_logger(*MAILJET_LOGGERS)
+    def test_R1_test_connection_gives_up_within_ten_seconds_on_a_silent_server(self):
+        """One attempt only, and the answer is a message."""
+        self._silent_server()
         before = self.interface.read(["state", "last_error", "write_date"])[0]
         with patch.object(type(self.interface), "_request_sync"):
             started = time.monotonic()
@@ -119,3 +125,18 @@ class TestConnectionTimeout(EmsMailjetCase):
         self.env.flush_all()
         self.interface.invalidate_recordset()
         self.assertEqual(self.interface.read(["state", "last_error", "write_date"])[0], before)
+
+    @mute_logger(*MAILJET_LOGGERS)
+    def test_D5_resubscribe_gives_up_within_ten_seconds_on_a_silent_server(self):
+        self._silent_server()
+        self.campaign.write({"mailjet_interface_id": self.interface.id, "mailjet_list_id": "7"})
+        person = self.participant(email="back@example.com", state="declined")
+        wizard = self.env["ems.consent.resubscribe"].create(
+            {"participant_id": person.id, "consent_note": "phone call"}
+        )
+        started = time.monotonic()
+        with self.assertRaises(UserError) as caught:
+            wizard.action_confirm()
+        self.assertLess(time.monotonic() - started, 10.0)
+        self.assertIn("did not answer within", str(caught.exception))
+        self.assertEqual(person.state, "declined", "nothing changes in the ERP either")

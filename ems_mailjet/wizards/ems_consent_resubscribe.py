@@ -73,14 +73,14 @@ class EmsConsentResubscribe(models.TransientModel):
                 raise UserError(self.env._("The campaign has no Mailjet interface."))
             # Mailjet first: if it refuses, nothing changes in the ERP either.
             try:
-                with interface._gateway() as gateway:
+                with interface._quick_gateway() as gateway:
                     contact_id = gateway.resubscribe_with_consent(
                         int(campaign.mailjet_list_id),
                         participant.email_normalized,
                         participant.name or "",
                     )
             except MailjetError as error:
-                raise UserError(interface._error_text(error)) from None
+                raise UserError(interface._quick_error_text(error)) from None
         values = {
             "state": "accepted",
             "declined_at": False,
