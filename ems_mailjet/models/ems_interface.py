@@ -419,10 +419,9 @@ class EmsInterface(models.Model):
     def _quick_error_text(self, error):
         if isinstance(error, MailjetUnavailable):
             return self.env._(
-                "Mailjet could not be reached or did not answer within %(seconds)s seconds: "
-                "%(detail)s",
+                "Mailjet could not be reached or did not answer within %(seconds)s seconds. "
+                "Check the API URL and the network, then try again.",
                 seconds=int(sum(TEST_CONNECTION_TIMEOUT)),
-                detail=str(error),
             )
         return self._error_text(error)
 
