@@ -55,8 +55,9 @@ class EmsInterface(models.Model):
 
     _name = "ems.interface"
     _description = "Interface to an external system"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ems.secret.fields.mixin"]
     _order = "sequence, name, id"
+    _secret_fields = _SECRET_FIELDS
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -322,48 +323,6 @@ class EmsInterface(models.Model):
         if any(path and path[0] in _SECRET_FIELDS for path in fields):
             raise AccessError(self._secret_refused_message())
         return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
-
-    # The credentials never reach a browser: not as a group header, a filter that tests
-    # guesses, a sort order, an aggregate or an export; the field lists the web client
-    # builds its menus from say so. Internal code (sudo, e.g. the webhook finding its
-    # interface by token) still searches them.
-    def _secret_refused_message(self):
-        return self.env._(
-            "The API password and the webhook credentials cannot be exported, searched, "
-            "sorted or grouped by."
-        )
-
-    def _check_not_secret(self, spec):
-        field_name = (spec or "").split(":")[0].split(".")[0].strip()
-        if field_name in _SECRET_FIELDS and not self.env.su:
-            raise AccessError(self._secret_refused_message())
-
-    @api.model
-    def fields_get(self, allfields=None, attributes=None):
-        result = super().fields_get(allfields, attributes)
-        for name in _SECRET_FIELDS & set(result):
-            description = result[name]
-            for flag in ("searchable", "sortable", "groupable", "exportable"):
-                if attributes is None or flag in attributes:
-                    description[flag] = False
-            description.pop("aggregator", None)
-        return result
-
-    def _condition_to_sql(self, alias, fname, operator, value, query):
-        self._check_not_secret(fname)
-        return super()._condition_to_sql(alias, fname, operator, value, query)
-
-    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
-        self._check_not_secret(field_name)
-        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
-
-    def _read_group_groupby(self, groupby_spec, query):
-        self._check_not_secret(groupby_spec)
-        return super()._read_group_groupby(groupby_spec, query)
-
-    def _read_group_select(self, aggregate_spec, query):
-        self._check_not_secret(aggregate_spec)
-        return super()._read_group_select(aggregate_spec, query)
 
     def action_open_campaigns(self):
         self.ensure_one()
