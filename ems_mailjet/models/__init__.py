@@ -1,5 +1,6 @@
 from . import ems_mailjet_contact_mixin
 from . import ems_campaign_participation_mixin
+from . import ems_secret_fields_mixin
 from . import ems_interface
 from . import utm_campaign
 from . import ems_campaign_participant

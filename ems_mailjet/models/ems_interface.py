@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 
 from ..services.errors import (
     MailjetAuthFailed,
@@ -17,7 +17,7 @@ from ..services.errors import (
     MailjetNotFound,
     MailjetUnavailable,
 )
-from ..services.gateway import MailjetGateway
+from ..services.gateway import MailjetGateway, RetryPolicy
 from ..services.sync import sync_list
 from ..services.window import current_window, next_window_start
 from .participant_store import OdooParticipantStore
@@ -36,7 +36,18 @@ MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
 # we check first so that the admin gets a clear message at save time.
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-_SECRET_FIELDS = {"api_secret", "api_secret_input", "webhook_password"}
+# Credentials: never grouped, searched, sorted or exported, not even by an administrator
+# (a group header or a filter would show or test the value).
+_SECRET_FIELDS = {
+    "api_secret",
+    "api_secret_input",
+    "webhook_password",
+    "webhook_token",
+    "webhook_user",
+    "webhook_url",
+}
+# "Test connection" answers at once: one attempt, 3 s to connect, 7 s to answer.
+TEST_CONNECTION_TIMEOUT = (3.0, 7.0)
 
 
 class EmsInterface(models.Model):
@@ -44,8 +55,9 @@ class EmsInterface(models.Model):
 
     _name = "ems.interface"
     _description = "Interface to an external system"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ems.secret.fields.mixin"]
     _order = "sequence, name, id"
+    _secret_fields = _SECRET_FIELDS
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -99,6 +111,14 @@ class EmsInterface(models.Model):
         default=lambda self: self.env.company,
         tracking=True,
     )
+    lang = fields.Selection(
+        _lang_get,
+        string="Language",
+        required=True,
+        default=lambda self: self.env.company.partner_id.lang or self.env.lang or "en_US",
+        help="Mailjet list names are the campaign names in this language, whoever edits "
+        "them and in whatever language the synchronisation runs.",
+    )
     tz = fields.Selection(
         _tz_get,
         string="Time zone",
@@ -129,7 +149,13 @@ class EmsInterface(models.Model):
         copy=False,
         tracking=True,
     )
-    last_sync_at = fields.Datetime(string="Last synchronisation", readonly=True, copy=False)
+    last_sync_at = fields.Datetime(
+        string="Last sync attempt",
+        readonly=True,
+        copy=False,
+        help="When the last synchronisation ended, successful or not: its result is under "
+        "Runs, an error also under Last error.",
+    )
     last_error = fields.Text(readonly=True, copy=False)
     campaign_ids = fields.One2many(
         "utm.campaign", "mailjet_interface_id", string="Newsletter campaigns"
@@ -146,6 +172,13 @@ class EmsInterface(models.Model):
         copy=False,
         help="A synchronisation was asked for (saved credentials, Sync now) and runs at "
         "once, outside the nightly window.",
+    )
+    sync_requested_trigger = fields.Selection(
+        selection=[("save", "Saved credentials"), ("manual", "Manual")],
+        string="Requested by",
+        readonly=True,
+        copy=False,
+        help="What asked for the queued synchronisation; its run is logged with it.",
     )
     webhook_token = fields.Char(
         copy=False,
@@ -268,24 +301,26 @@ class EmsInterface(models.Model):
             self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return result
 
-    def _request_sync(self):
+    def _request_sync(self, trigger="save"):
         """R2: saving credentials starts a sync — queued on the cron, returns at once."""
         if not self:
             return
-        super(EmsInterface, self.sudo()).write({"sync_requested": True})
+        super(EmsInterface, self.sudo()).write(
+            {"sync_requested": True, "sync_requested_trigger": trigger}
+        )
         self.env.ref(CRON_XMLID).sudo()._trigger()
 
     def export_data(self, fields_to_export):
         """The API password never leaves the database through an export (D8)."""
         if any(path.split("/")[0] in _SECRET_FIELDS for path in fields_to_export):
-            raise AccessError(self.env._("The API password cannot be exported."))
+            raise AccessError(self._secret_refused_message())
         return super().export_data(fields_to_export)
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         """Also when the export starts from a campaign or a run (``mailjet_interface_id/
         api_secret``): every export path to an interface ends here (D8)."""
         if any(path and path[0] in _SECRET_FIELDS for path in fields):
-            raise AccessError(self.env._("The API password cannot be exported."))
+            raise AccessError(self._secret_refused_message())
         return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
 
     def action_open_campaigns(self):
@@ -303,15 +338,15 @@ class EmsInterface(models.Model):
         return action
 
     # ------------------------------------------------------------------ Mailjet
-    def _gateway(self):
-        """A gateway for this interface; the secret goes to the client and nowhere else."""
+    def _gateway(self, **options):
+        """A gateway for this interface; the secret goes to the client and nowhere else.
+        ``options`` (timeout, retry) are defaults that ``_gateway_options`` overrides."""
         self.ensure_one()
         creds = self.sudo()
         if not (creds.api_key and creds.api_secret):
             raise UserError(self.env._("Enter the API key and the API password first."))
-        return MailjetGateway(
-            creds.api_key, creds.api_secret, api_url=creds.api_url, **self._gateway_options()
-        )
+        options.update(self._gateway_options())
+        return MailjetGateway(creds.api_key, creds.api_secret, api_url=creds.api_url, **options)
 
     def _gateway_options(self):
         """Extra ``MailjetGateway`` arguments (retry and polling pace); tests shorten them."""
@@ -335,20 +370,33 @@ class EmsInterface(models.Model):
             return self.env._("Mailjet does not know this object: %(detail)s", detail=str(error))
         return self.env._("Mailjet refused the request: %(detail)s", detail=str(error))
 
+    def _quick_gateway(self):
+        """For a button a user waits on: one attempt with a short timeout."""
+        return self._gateway(timeout=TEST_CONNECTION_TIMEOUT, retry=RetryPolicy(attempts=1))
+
+    def _quick_error_text(self, error):
+        if isinstance(error, MailjetUnavailable):
+            return self.env._(
+                "Mailjet could not be reached or did not answer within %(seconds)s seconds. "
+                "Check the API URL and the network, then try again.",
+                seconds=int(sum(TEST_CONNECTION_TIMEOUT)),
+            )
+        return self._error_text(error)
+
     def action_test_connection(self):
+        """One quick attempt whose answer is only shown: it writes nothing on the
+        interface, so it never waits for (or collides with) a synchronisation that is
+        writing the same record in the background."""
         self.ensure_one()
         try:
-            with self._gateway() as gateway:
+            with self._quick_gateway() as gateway:
                 gateway.check_credentials()
         except MailjetError as error:
-            message = self._error_text(error)
-            self.sudo().write({"state": "error", "last_error": message})
-            return self._notify(message, "danger")
-        self.sudo().write({"state": "connected", "last_error": False})
+            return self._notify(self._quick_error_text(error), "danger")
         return self._notify(self.env._("Mailjet accepted the API key and password."), "success")
 
     def action_sync_now(self):
-        self._request_sync()
+        self._request_sync(trigger="manual")
         return self._notify(
             self.env._(
                 "The synchronisation has started in the background; its result appears under Runs."
@@ -367,10 +415,10 @@ class EmsInterface(models.Model):
                 )
             )
         try:
-            with self._gateway() as gateway:
+            with self._quick_gateway() as gateway:
                 gateway.register_event_callbacks(self.webhook_url, WEBHOOK_EVENTS)
         except MailjetError as error:
-            raise UserError(self._error_text(error)) from None
+            raise UserError(self._quick_error_text(error)) from None
         return self._notify(
             self.env._("Mailjet now reports unsubscribes to this database within seconds."),
             "success",
@@ -403,7 +451,8 @@ class EmsInterface(models.Model):
             if not (creds.api_key and creds.api_secret):
                 continue
             if interface.sync_requested:
-                interface._run_sync(trigger="save", auto_commit=True)
+                trigger = interface.sync_requested_trigger or "save"
+                interface._run_sync(trigger=trigger, auto_commit=True)
                 continue
             window = current_window(
                 now, interface.tz, interface.sync_window_start, interface.sync_window_minutes
@@ -509,7 +558,10 @@ class EmsInterface(models.Model):
         try:
             with gateway:
                 ensured = gateway.ensure_lists(
-                    [(c.id, c.title, int(c.mailjet_list_id or 0) or None) for c in campaigns]
+                    [
+                        (c.id, c._mailjet_list_name(), int(c.mailjet_list_id or 0) or None)
+                        for c in campaigns
+                    ]
                 )
                 for done, campaign in enumerate(campaigns):
                     if deadline and fields.Datetime.now() >= deadline:

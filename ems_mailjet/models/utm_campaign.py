@@ -109,6 +109,15 @@ class UtmCampaign(models.Model):
                 )
             )
 
+    def _mailjet_list_name(self):
+        """The name of the campaign's Mailjet list: the campaign's title as users see it
+        in the interface's language, whatever the language of whoever edits the campaign
+        or runs the synchronisation."""
+        self.ensure_one()
+        interface = self.sudo().mailjet_interface_id
+        lang = interface.lang or self.env.company.partner_id.lang or "en_US"
+        return self.with_context(lang=lang).title
+
     def action_open_participants(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -51,13 +51,12 @@ class TestSync(MailjetSandboxCase):
 
     @mute_logger(*MAILJET_LOGGERS)
     def test_R1_test_connection_ok_and_wrong_secret(self):
-        self.interface.action_test_connection()
-        self.assertEqual(self.interface.state, "connected")
+        result = self.interface.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
         self.interface.api_secret = "wrong-secret"
-        self.interface.action_test_connection()
-        self.assertEqual(self.interface.state, "error")
-        self.assertIn("rejected the API key or the API password", self.interface.last_error)
-        self.assertNotIn("wrong-secret", self.interface.last_error)
+        message = self.interface.action_test_connection()["params"]["message"]
+        self.assertIn("rejected the API key or the API password", message)
+        self.assertNotIn("wrong-secret", message)
 
     # R4 ---------------------------------------------------------------------
     def test_R4_newsletter_campaign_gets_a_list_named_after_it(self):
