@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from .notes import Note
+
 __all__ = [
     "ACCEPTED",
     "DECLINED",
@@ -214,8 +216,8 @@ class Plan:
     mark_synced: dict[Key, State] = field(default_factory=dict)  # ERP: no push needed
     contact_ids: dict[Key, int] = field(default_factory=dict)  # ERP: learn Mailjet ids
     exclusions: dict[Key, bool] = field(default_factory=dict)  # ERP: excluded flag
-    invalid: list[ContactError] = field(default_factory=list)  # never pushed
-    notes: list[str] = field(default_factory=list)
+    invalid: list[Note] = field(default_factory=list)  # unusable addresses, never pushed
+    notes: list[Note] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
 
     @property
