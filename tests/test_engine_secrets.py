@@ -5,10 +5,10 @@ import logging
 
 import pytest
 from conftest import SANDBOX_KEY, SANDBOX_SECRET
+from doubles import InMemoryParticipants
 
 from ems_mailjet.services.errors import MailjetError
 from ems_mailjet.services.gateway import MailjetGateway, RetryPolicy
-from doubles import InMemoryParticipants
 from ems_mailjet.services.records import DECLINED
 from ems_mailjet.services.sync import sync_list
 

@@ -2,13 +2,12 @@
 
 import pytest
 from conftest import SANDBOX_KEY, SANDBOX_SECRET, make_gateway
+from doubles import InMemoryParticipants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ems_mailjet.services.emails import is_valid_email, normalize_email
 from ems_mailjet.services.gateway import MailjetGateway, RetryPolicy
-from doubles import InMemoryParticipants
-
 from ems_mailjet.services.matching import EmployeeRecord, PartnerRecord
 from ems_mailjet.services.records import ACCEPTED, DECLINED
 from ems_mailjet.services.sync import sync_list
