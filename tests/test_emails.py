@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ems_mailjet.services.emails import (
+    EMAIL_PROBLEMS,
     InvalidEmail,
     extract_email,
     is_valid_email,
@@ -80,13 +81,53 @@ def test_validate_rejects_with_readable_message(raw, fragment):
     assert not is_valid_email(raw)
 
 
-def test_invalid_email_can_be_translated():
+def test_invalid_email_carries_a_code_and_parameters():
     with pytest.raises(InvalidEmail) as info:
         validate_email("anna.example.com")
     exc = info.value
-    assert exc.template == "The e-mail address %(email)s has no '@'."
+    assert exc.code == "email_no_at"
     assert exc.params == {"email": "anna.example.com"}
-    assert exc.template % exc.params == str(exc)
+    assert str(exc) == "The e-mail address anna.example.com has no '@'."
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "params"),
+    [
+        ("", "email_empty", {}),
+        ("anna muster@example.com", "email_spaces", {"email": "anna muster@example.com"}),
+        ("anna.example.com", "email_no_at", {"email": "anna.example.com"}),
+        ("a@b@example.com", "email_many_at", {"email": "a@b@example.com"}),
+        ("@example.com", "email_nothing_before_at", {"email": "@example.com"}),
+        ("anna@", "email_nothing_after_at", {"email": "anna@"}),
+        (".anna@example.com", "email_local_dots", {"email": ".anna@example.com"}),
+        ("anna@example..com", "email_domain_dots", {"email": "anna@example..com"}),
+        ("anna@localhost", "email_domain_no_dot", {"email": "anna@localhost"}),
+        ("anna@example.c", "email_domain_invalid", {"email": "anna@example.c"}),
+        (
+            "a@" + "b" * 250 + ".com",
+            "email_too_long",
+            {"email": "a@" + "b" * 250 + ".com", "max": 254},
+        ),
+        (
+            "a" * 65 + "@example.com",
+            "email_local_too_long",
+            {"email": "a" * 65 + "@example.com", "max": 64},
+        ),
+        ("an,na@example.com", "email_local_chars", {"email": "an,na@example.com"}),
+        ("anna@exa_mple.com", "email_domain_chars", {"email": "anna@exa_mple.com"}),
+    ],
+)
+def test_each_refusal_has_its_own_code(raw, code, params):
+    with pytest.raises(InvalidEmail) as info:
+        validate_email(raw)
+    assert (info.value.code, info.value.params) == (code, params)
+    assert str(info.value) == EMAIL_PROBLEMS[code] % params
+
+
+def test_every_code_is_reachable():
+    """Each code in the table is one the validator can raise (pinned above)."""
+    codes = {case[1] for case in test_each_refusal_has_its_own_code.pytestmark[0].args[1]}
+    assert codes == set(EMAIL_PROBLEMS)
 
 
 @pytest.mark.parametrize(

@@ -130,56 +130,60 @@ class EmsCampaignParticipant(models.Model):
                 raise ValidationError(self._invalid_email_message(error)) from None
 
     def _invalid_email_message(self, error):
-        """The engine's message (``InvalidEmail``) in the user's language."""
-        env = self.env
-        translated = {
-            "The e-mail address is empty.": env._("The e-mail address is empty."),
-            "The e-mail address %(email)s must not contain spaces.": env._(
-                "The e-mail address %(email)s must not contain spaces."
+        """The engine's refusal (``InvalidEmail``) in the user's language."""
+        return self._email_problem_text(error.code, error.params)
+
+    @api.model
+    def _email_problem_text(self, code, params):
+        """One refused-address problem (a code of ``EMAIL_PROBLEMS``) in the user's
+        language; ``params`` fills in the address (``email``) and a limit (``max``)."""
+        _ = self.env._
+        texts = {
+            "email_empty": lambda p: _("The e-mail address is empty."),
+            "email_spaces": lambda p: _(
+                "The e-mail address %(email)s must not contain spaces.", **p
             ),
-            "The e-mail address %(email)s has no '@'.": env._(
-                "The e-mail address %(email)s has no '@'."
+            "email_no_at": lambda p: _("The e-mail address %(email)s has no '@'.", **p),
+            "email_many_at": lambda p: _(
+                "The e-mail address %(email)s contains more than one '@'.", **p
             ),
-            "The e-mail address %(email)s contains more than one '@'.": env._(
-                "The e-mail address %(email)s contains more than one '@'."
+            "email_nothing_before_at": lambda p: _(
+                "The e-mail address %(email)s has nothing before the '@'.", **p
             ),
-            "The e-mail address %(email)s has nothing before the '@'.": env._(
-                "The e-mail address %(email)s has nothing before the '@'."
+            "email_nothing_after_at": lambda p: _(
+                "The e-mail address %(email)s has nothing after the '@'.", **p
             ),
-            "The e-mail address %(email)s has nothing after the '@'.": env._(
-                "The e-mail address %(email)s has nothing after the '@'."
+            "email_local_dots": lambda p: _(
+                "The part before the '@' of %(email)s must not start or end with a dot or "
+                "contain two dots in a row.",
+                **p,
             ),
-            "The part %(where)s the '@' of %(email)s must not start or end with a dot "
-            "or contain two dots in a row.": env._(
-                "The part %(where)s the '@' of %(email)s must not start or end with a dot "
-                "or contain two dots in a row."
+            "email_domain_dots": lambda p: _(
+                "The domain of %(email)s must not start or end with a dot or contain two "
+                "dots in a row.",
+                **p,
             ),
-            "The domain of %(email)s has no dot; a domain looks like example.com.": env._(
-                "The domain of %(email)s has no dot; a domain looks like example.com."
+            "email_domain_no_dot": lambda p: _(
+                "The domain of %(email)s has no dot; a domain looks like example.com.", **p
             ),
-            "The domain of %(email)s is not a valid domain name.": env._(
-                "The domain of %(email)s is not a valid domain name."
+            "email_domain_invalid": lambda p: _(
+                "The domain of %(email)s is not a valid domain name.", **p
             ),
-            "The e-mail address %(email)s is longer than %(max)s characters.": env._(
-                "The e-mail address %(email)s is longer than %(max)s characters."
+            "email_too_long": lambda p: _(
+                "The e-mail address %(email)s is longer than %(max)s characters.", **p
             ),
-            "The part before the '@' of %(email)s is longer than %(max)s characters.": env._(
-                "The part before the '@' of %(email)s is longer than %(max)s characters."
+            "email_local_too_long": lambda p: _(
+                "The part before the '@' of %(email)s is longer than %(max)s characters.", **p
             ),
-            "The part before the '@' of %(email)s contains characters that are not allowed.": (
-                env._(
-                    "The part before the '@' of %(email)s contains characters that are not allowed."
-                )
+            "email_local_chars": lambda p: _(
+                "The part before the '@' of %(email)s contains characters that are not allowed.",
+                **p,
             ),
-            "The domain of %(email)s contains characters that are not allowed.": env._(
-                "The domain of %(email)s contains characters that are not allowed."
+            "email_domain_chars": lambda p: _(
+                "The domain of %(email)s contains characters that are not allowed.", **p
             ),
         }
-        params = dict(error.params)
-        if "where" in params:
-            params["where"] = env._("before") if params["where"] == "before" else env._("after")
-        template = translated.get(error.template)
-        return template % params if template else str(error)
+        return texts[code](dict(params or {}))
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         rows = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)

@@ -4,10 +4,9 @@
 lowercases, and writes an internationalised domain (``bücher.de``) in its ASCII form
 (``xn--bcher-kva.de``), which is what Mailjet stores.
 
-``validate_email`` rejects what Mailjet would reject, with a plain-English message per
-problem. The message is built from a fixed template (``InvalidEmail.template``) and named
-parameters (``InvalidEmail.params``) so that the Odoo side can translate the template and
-fill the parameters in itself.
+``validate_email`` rejects what Mailjet would reject with ``InvalidEmail``: a stable code
+per problem (``InvalidEmail.code``, one of ``EMAIL_PROBLEMS``) and named parameters
+(``InvalidEmail.params``), which the Odoo side renders in the reader's language.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import re
 from email.utils import parseaddr
 
 __all__ = [
+    "EMAIL_PROBLEMS",
     "InvalidEmail",
     "extract_email",
     "is_valid_email",
@@ -76,17 +76,48 @@ def extract_email(value: str | None) -> str:
     return normalize_email(text)
 
 
+# What ``validate_email`` can refuse: a stable code per problem and its English sentence.
+# The Odoo side renders each code in the reader's language from its own table; the English
+# here is what ``str()`` of the exception says (logs, and callers without a translation).
+EMAIL_PROBLEMS: dict[str, str] = {
+    "email_empty": "The e-mail address is empty.",
+    "email_spaces": "The e-mail address %(email)s must not contain spaces.",
+    "email_no_at": "The e-mail address %(email)s has no '@'.",
+    "email_many_at": "The e-mail address %(email)s contains more than one '@'.",
+    "email_nothing_before_at": "The e-mail address %(email)s has nothing before the '@'.",
+    "email_nothing_after_at": "The e-mail address %(email)s has nothing after the '@'.",
+    "email_local_dots": (
+        "The part before the '@' of %(email)s must not start or end with a dot or contain "
+        "two dots in a row."
+    ),
+    "email_domain_dots": (
+        "The domain of %(email)s must not start or end with a dot or contain two dots in a row."
+    ),
+    "email_domain_no_dot": ("The domain of %(email)s has no dot; a domain looks like example.com."),
+    "email_domain_invalid": "The domain of %(email)s is not a valid domain name.",
+    "email_too_long": "The e-mail address %(email)s is longer than %(max)s characters.",
+    "email_local_too_long": (
+        "The part before the '@' of %(email)s is longer than %(max)s characters."
+    ),
+    "email_local_chars": (
+        "The part before the '@' of %(email)s contains characters that are not allowed."
+    ),
+    "email_domain_chars": "The domain of %(email)s contains characters that are not allowed.",
+}
+
+
 class InvalidEmail(ValueError):
     """An e-mail address Mailjet would not accept.
 
-    ``str(exc)`` is the English sentence; ``template`` and ``params`` let a caller
-    translate it (``_(exc.template) % exc.params``).
+    ``code`` names the problem (a key of ``EMAIL_PROBLEMS``) and ``params`` holds what its
+    sentence needs (``email``, ``max``); a caller renders them in its reader's language.
+    ``str(exc)`` is the English sentence.
     """
 
-    def __init__(self, template: str, **params: object) -> None:
-        self.template = template
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
         self.params = params
-        super().__init__(template % params)
+        super().__init__(EMAIL_PROBLEMS[code] % params)
 
 
 def validate_email(value: str | None) -> str:
@@ -100,64 +131,42 @@ def validate_email(value: str | None) -> str:
     """
     raw = (value or "").strip()
     if not raw:
-        raise InvalidEmail("The e-mail address is empty.")
+        raise InvalidEmail("email_empty")
     if any(ch.isspace() for ch in raw):
-        raise InvalidEmail("The e-mail address %(email)s must not contain spaces.", email=raw)
+        raise InvalidEmail("email_spaces", email=raw)
     ats = raw.count("@")
     if ats == 0:
-        raise InvalidEmail("The e-mail address %(email)s has no '@'.", email=raw)
+        raise InvalidEmail("email_no_at", email=raw)
     if ats > 1:
-        raise InvalidEmail("The e-mail address %(email)s contains more than one '@'.", email=raw)
+        raise InvalidEmail("email_many_at", email=raw)
     local, _at, domain = raw.partition("@")
     if not local:
-        raise InvalidEmail("The e-mail address %(email)s has nothing before the '@'.", email=raw)
+        raise InvalidEmail("email_nothing_before_at", email=raw)
     if not domain:
-        raise InvalidEmail("The e-mail address %(email)s has nothing after the '@'.", email=raw)
-    for part, where in ((local, "before"), (domain, "after")):
+        raise InvalidEmail("email_nothing_after_at", email=raw)
+    for part, code in ((local, "email_local_dots"), (domain, "email_domain_dots")):
         if part.startswith(".") or part.endswith(".") or ".." in part:
-            raise InvalidEmail(
-                "The part %(where)s the '@' of %(email)s must not start or end with a dot "
-                "or contain two dots in a row.",
-                where=where,
-                email=raw,
-            )
+            raise InvalidEmail(code, email=raw)
     if "." not in domain:
-        raise InvalidEmail(
-            "The domain of %(email)s has no dot; a domain looks like example.com.", email=raw
-        )
+        raise InvalidEmail("email_domain_no_dot", email=raw)
     try:
         ascii_domain = _ascii_domain(domain)
     except UnicodeError:
-        raise InvalidEmail(
-            "The domain of %(email)s is not a valid domain name.", email=raw
-        ) from None
+        raise InvalidEmail("email_domain_invalid", email=raw) from None
     address = f"{local.lower()}@{ascii_domain}"
     if len(address) > MAX_EMAIL_LENGTH:
-        raise InvalidEmail(
-            "The e-mail address %(email)s is longer than %(max)s characters.",
-            email=raw,
-            max=MAX_EMAIL_LENGTH,
-        )
+        raise InvalidEmail("email_too_long", email=raw, max=MAX_EMAIL_LENGTH)
     if len(local) > MAX_LOCAL_LENGTH:
-        raise InvalidEmail(
-            "The part before the '@' of %(email)s is longer than %(max)s characters.",
-            email=raw,
-            max=MAX_LOCAL_LENGTH,
-        )
+        raise InvalidEmail("email_local_too_long", email=raw, max=MAX_LOCAL_LENGTH)
     if not _LOCAL_ALLOWED.match(local):
-        raise InvalidEmail(
-            "The part before the '@' of %(email)s contains characters that are not allowed.",
-            email=raw,
-        )
+        raise InvalidEmail("email_local_chars", email=raw)
     labels = ascii_domain.split(".")
     if not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise InvalidEmail(
-            "The domain of %(email)s contains characters that are not allowed.", email=raw
-        )
+        raise InvalidEmail("email_domain_chars", email=raw)
     # DNS: a label has at most 63 characters, a top-level domain is never all digits nor
     # one character; such an address can never receive mail.
     if max(map(len, labels)) > 63 or labels[-1].isdigit() or len(labels[-1]) < 2:
-        raise InvalidEmail("The domain of %(email)s is not a valid domain name.", email=raw)
+        raise InvalidEmail("email_domain_invalid", email=raw)
     return address
 
 

@@ -4,6 +4,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
+from ..services.emails import EMAIL_PROBLEMS
 from .common import EmsMailjetCase
 
 
@@ -62,6 +63,25 @@ class TestParticipant(EmsMailjetCase):
             good.email = "broken"
         good.invalidate_recordset()
         self.assertEqual(good.email, "keep@example.com")
+
+    def test_D9_every_address_problem_reads_differently_in_german(self):
+        """Each refusal the engine can give renders from the table, and de.po has it."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
+        participants = self.env["ems.campaign.participant"]
+        params = {"email": "anna@beispiel", "max": 64}
+        for code, english in EMAIL_PROBLEMS.items():
+            with self.subTest(code=code):
+                in_english = participants.with_context(lang="en_US")._email_problem_text(
+                    code, params
+                )
+                in_german = participants.with_context(lang="de_DE")._email_problem_text(
+                    code, params
+                )
+                self.assertEqual(in_english, english % params)
+                self.assertNotEqual(in_german, in_english)
+                if "%(email)s" in english:
+                    self.assertIn("anna@beispiel", in_german)
 
     def test_idn_domain_is_normalised_to_ascii(self):
         person = self.participant(email="Anna@Bücher.de")
