@@ -185,10 +185,8 @@ def _group_valid_participants(
 
 def address_problem(code: str, email: str, exc: InvalidEmail, key=None) -> Note:
     """The run-log line of an unusable address; the reason stays a code of its own."""
-    reason_code = getattr(exc, "code", None) or exc.template
-    return Note(
-        code, {"email": email, "reason_code": reason_code, "reason_params": dict(exc.params)}, key
-    )
+    params = {"email": email, "reason_code": exc.code, "reason_params": dict(exc.params)}
+    return Note(code, params, key)
 
 
 def _mailjet_recipients(view: MailjetView, checkpoint: Checkpoint | None) -> dict[str, Recipient]:
