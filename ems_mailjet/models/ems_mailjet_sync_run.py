@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools.misc import format_datetime
 
 COUNTERS = (
     "pushed",
@@ -16,7 +17,7 @@ COUNTERS = (
 
 
 class EmsMailjetSyncRun(models.Model):
-    """One synchronisation of one interface: what it did, how long, what went wrong (D7)."""
+    """One synchronisation of one interface: what it did, how long, what went wrong."""
 
     _name = "ems.mailjet.sync.run"
     _description = "Mailjet synchronisation run"
@@ -66,20 +67,95 @@ class EmsMailjetSyncRun(models.Model):
     ambiguous = fields.Integer(readonly=True)
     errors = fields.Integer(readonly=True)
     api_calls = fields.Integer(string="API calls", readonly=True)
-    log = fields.Text(readonly=True)
+    line_ids = fields.One2many("ems.mailjet.sync.run.line", "run_id", string="Log lines")
+    # The whole log as text in the reader's language (for exports and a quick read).
+    log = fields.Text(compute="_compute_log")
 
-    def _add(self, report, campaign_label):
+    @api.depends("line_ids.code", "line_ids.params")
+    @api.depends_context("lang")
+    def _compute_log(self):
+        for run in self:
+            texts = []
+            for line in run.line_ids.sorted("id"):
+                prefix = f"{line.campaign_id.title}: " if line.campaign_id else ""
+                texts.append(prefix + line.message)
+            run.log = "\n".join(texts) or False
+
+    @api.depends("started_at")
+    @api.depends_context("lang", "tz")
+    def _compute_display_name(self):
+        for run in self:
+            started = format_datetime(self.env, run.started_at) if run.started_at else ""
+            run.display_name = self.env._("Run of %(date)s", date=started)
+
+    def _add(self, report, campaign):
         """Add one list's engine report (``services.sync.RunReport``) to this run."""
         self.ensure_one()
         values = {name: self[name] + getattr(report, name) for name in COUNTERS}
-        lines = [f"{campaign_label}: {line}" for line in report.error_lines + report.notes]
-        if lines:
-            values["log"] = "\n".join(filter(None, [self.log, *lines]))
+        if not report.aborted:
+            values["lists_done"] = self.lists_done + 1
         self.write(values)
+        self._log_notes(report.lines, campaign)
 
-    def _note(self, line):
+    def _log_notes(self, notes, campaign=None):
+        """Engine notes (``services.notes.Note``) as lines of this run."""
+        lines = self.env["ems.mailjet.sync.run.line"]
+        lines.create([lines._values(self, n.code, n.params, campaign, n.key) for n in notes])
+
+    def _log(self, code, params=None, campaign=None, participant_id=None):
+        """One line of this run, by its code (``models/ems_mailjet_messages.py``)."""
         self.ensure_one()
-        self.log = "\n".join(filter(None, [self.log, line]))
+        lines = self.env["ems.mailjet.sync.run.line"]
+        lines.create(lines._values(self, code, params, campaign, participant_id))
+
+    def _log_error(self, error, campaign=None):
+        """A Mailjet error (``services.errors``) as an error line that counts."""
+        self.ensure_one()
+        self._log_notes([error.note()], campaign)
+        self.errors += 1
+
+    @api.model
+    def _create_skipped(self, interface, trigger):
+        run = self.create({"interface_id": interface.id, "trigger": trigger})
+        run._log("another_run_running")
+        run._finish("skipped")
+        return run
+
+    @api.model
+    def _close_interrupted(self, interface):
+        """A run still "running" while its interface's lock is free was killed mid-way (D7)."""
+        for stale in self.search([("interface_id", "=", interface.id), ("state", "=", "running")]):
+            last_seen = stale.write_date
+            stale._log("run_interrupted")
+            stale.write(
+                {
+                    "state": "failed",
+                    "ended_at": last_seen,
+                    "duration": (last_seen - stale.started_at).total_seconds(),
+                }
+            )
+
+    @api.model
+    def _nightly_done(self, interface, window):
+        """Tonight's run of ``interface`` reached every list (errors of single contacts do
+        not count: they are in the run log and retried the next night)."""
+        runs = self.search(
+            [
+                ("interface_id", "=", interface.id),
+                ("trigger", "=", "cron"),
+                ("state", "in", ("done", "partial")),
+                ("started_at", ">=", window[0].replace(tzinfo=None)),
+            ]
+        )
+        return any(run.lists_done >= run.lists_total for run in runs)
+
+    def action_open_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "ems_mailjet.action_ems_mailjet_sync_run_line"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        return action
 
     def _finish(self, state, duration=None):
         """Close the run; ``duration`` in seconds (measured precisely by the caller; the
@@ -92,7 +168,7 @@ class EmsMailjetSyncRun(models.Model):
 
     @api.autovacuum
     def _gc_old_runs(self):
-        """Drop runs older than each interface's retention (D7: the log stays readable)."""
+        """Drop runs older than each interface's retention, so the log stays readable."""
         for interface in self.env["ems.interface"].with_context(active_test=False).search([]):
             limit = fields.Datetime.now() - timedelta(days=interface.run_retention_days or 90)
             self.search(

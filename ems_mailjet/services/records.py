@@ -25,7 +25,9 @@ __all__ = [
     "PushContact",
     "Recipient",
     "Signup",
+    "external_id",
     "parse_timestamp",
+    "stored_id",
 ]
 
 ACCEPTED = "accepted"
@@ -259,3 +261,15 @@ def parse_timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def external_id(value: Any) -> int | None:
+    """A Mailjet id (list, contact) as the ERP stores it (text) → int, or None if unset
+    or not a positive number."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def stored_id(value: int | None) -> str | bool:
+    """A Mailjet id as the ERP stores it (text, or False for none)."""
+    return str(value) if value else False
