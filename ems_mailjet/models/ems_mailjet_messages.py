@@ -29,7 +29,8 @@ LEVELS = {**CODES, **ODOO_CODES}
 
 MESSAGES = {
     # ------------------------------------------------------------- one address
-    "invalid_address": _lt("Address %(email)s not synchronised: %(reason)s"),
+    # The reason names the address and says why; never sent to Mailjet.
+    "invalid_address": _lt("%(email)s: %(reason)s"),
     "signup_invalid_address": _lt("Signup %(email)s not imported from Mailjet: %(reason)s"),
     "contact_refused": _lt("Mailjet refused %(email)s: %(detail)s"),
     "resignup_kept_declined": _lt(
@@ -158,4 +159,5 @@ def render(env, code, params=None):
         zone = params.get("tz") or "UTC"
         moment = fields.Datetime.from_string(params["date"])
         params["date"] = f"{format_datetime(env, moment, tz=zone, dt_format='medium')} ({zone})"
-    return env._(template) % params
+    sentence = env._(template)  # the reader's language; parameters filled in below
+    return sentence % params

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools.misc import format_datetime
 
 COUNTERS = (
     "pushed",
@@ -84,8 +83,13 @@ class EmsMailjetSyncRun(models.Model):
     @api.depends("started_at")
     @api.depends_context("lang", "tz")
     def _compute_display_name(self):
+        """ "Run of 28.11.2026 01:42:35": the user's date and time format and time zone."""
+        lang = self.env["res.lang"]._get_data(code=self.env.lang or "en_US")
+        pattern = f"{lang.date_format} {lang.time_format}"
         for run in self:
-            started = format_datetime(self.env, run.started_at) if run.started_at else ""
+            started = ""
+            if run.started_at:
+                started = fields.Datetime.context_timestamp(run, run.started_at).strftime(pattern)
             run.display_name = self.env._("Run of %(date)s", date=started)
 
     def _add(self, report, campaign):
