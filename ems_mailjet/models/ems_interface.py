@@ -1,7 +1,6 @@
 import logging
 import secrets
 import threading
-import time
 from urllib.parse import quote, urlsplit
 
 from odoo import api, fields, models
@@ -12,13 +11,10 @@ from odoo.addons.base.models.res_partner import _tz_get
 from ..services.errors import MailjetError
 from ..services.gateway import MailjetGateway
 from ..services.window import current_window, next_window_start
-from .advisory_lock import try_advisory_lock
 from .ems_mailjet_messages import render
 
 _logger = logging.getLogger(__name__)
 
-# pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
-_LOCK_CLASS = 0x454D534D
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
 WEBHOOK_EVENTS = ("unsub", "spam", "bounce", "blocked")
 
@@ -429,69 +425,12 @@ class EmsInterface(models.Model):
             self.env.ref(CRON_XMLID).sudo()._trigger(at=min(starts).replace(tzinfo=None))
 
     def _run_sync(self, trigger="manual", deadline=None, auto_commit=False):
-        """Sync every newsletter campaign of this interface; see README "How the sync
-        decides". Commits after each list when ``auto_commit`` (cron), so a crash or the
-        window's end loses nothing that was done; the next run resumes with the lists
-        that were not reached (oldest sync first)."""
+        """Sync every newsletter campaign of this interface now and return the run; see
+        ``ems.mailjet.sync.run._execute`` and README "How the sync decides"."""
         self.ensure_one()
         auto_commit = auto_commit and not getattr(threading.current_thread(), "testing", False)
         runs = self.env["ems.mailjet.sync.run"].sudo()
-        with try_advisory_lock(self.env.cr, _LOCK_CLASS, self.id) as locked:
-            if not locked:
-                return runs._create_skipped(self, trigger)
-            runs._close_interrupted(self)
-            run = runs.create({"interface_id": self.id, "trigger": trigger})
-            clock = time.monotonic()
-            self.sudo().sync_requested = False
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            state = self._sync_lists(run, deadline, auto_commit)
-            run._finish(state, duration=time.monotonic() - clock)
-            values = {"last_sync_at": fields.Datetime.now()}
-            if state != "failed":
-                values.update(state="connected", last_error_code=False, last_error_params=False)
-            self.sudo().write(values)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            return run
-
-    def _sync_lists(self, run, deadline, auto_commit):
-        """The one loop over the interface's lists: ensure them all with one read, then
-        let each campaign sync its own (``utm.campaign._mailjet_sync``)."""
-        campaigns = (
-            self.env["utm.campaign"]
-            .sudo()
-            .search(
-                [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
-                order="mailjet_last_sync_at asc nulls first, id",
-            )
-        )
-        run.lists_total = len(campaigns)
-        cron = self.env["ir.cron"]
-        creds = self.sudo()
-        if not (creds.api_key and creds.api_secret):
-            run._log("no_credentials")
-            return "failed"
-        try:
-            with self._gateway() as gateway:
-                ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
-                for done, campaign in enumerate(campaigns):
-                    if deadline and fields.Datetime.now() >= deadline:
-                        run._log("window_ended", {"count": len(campaigns) - done})
-                        return "partial"
-                    campaign._mailjet_sync(run, gateway, ensured[campaign.id])
-                    cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
-                run.api_calls = gateway.calls
-        except MailjetError as error:
-            # Bad credentials (or Mailjet gone while ensuring the lists): nothing half-done,
-            # every list that finished is committed, the rest waits for the next run.
-            run._log_error(error)
-            self._set_last_error(error)
-            _logger.warning("Mailjet sync of interface %s failed: %s", self.id, error)
-            return "failed"
-        return "partial" if run.errors else "done"
+        return runs._execute(self, trigger, deadline=deadline, auto_commit=auto_commit)
 
     # ------------------------------------------------------------------ webhook
     def _mailjet_webhook_process(self, parsed):

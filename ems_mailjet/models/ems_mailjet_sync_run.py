@@ -1,6 +1,16 @@
+import logging
+import time
 from datetime import timedelta
 
 from odoo import api, fields, models
+
+from ..services.errors import MailjetError
+from .advisory_lock import try_advisory_lock
+
+_logger = logging.getLogger(__name__)
+
+# pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
+_LOCK_CLASS = 0x454D534D
 
 COUNTERS = (
     "pushed",
@@ -117,6 +127,72 @@ class EmsMailjetSyncRun(models.Model):
         self.ensure_one()
         self._log_notes([error.note()], campaign)
         self.errors += 1
+
+    # ------------------------------------------------------------------ the sync
+    @api.model
+    def _execute(self, interface, trigger, deadline=None, auto_commit=False):
+        """One synchronisation of ``interface``; returns its run. Commits after each list
+        when ``auto_commit`` (cron), so a crash or the window's end loses nothing that was
+        done; the next run resumes with the lists that were not reached (oldest first)."""
+        with try_advisory_lock(self.env.cr, _LOCK_CLASS, interface.id) as locked:
+            if not locked:
+                return self._create_skipped(interface, trigger)
+            self._close_interrupted(interface)
+            run = self.create({"interface_id": interface.id, "trigger": trigger})
+            clock = time.monotonic()
+            interface.sudo().sync_requested = False
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            state = run._sync_lists(deadline, auto_commit)
+            run._finish(state, duration=time.monotonic() - clock)
+            values = {"last_sync_at": fields.Datetime.now()}
+            if state != "failed":
+                values.update(state="connected", last_error_code=False, last_error_params=False)
+            interface.sudo().write(values)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            return run
+
+    def _sync_lists(self, deadline, auto_commit):
+        """The one loop over the interface's lists: ensure them all with one read, then
+        let each campaign sync its own (``utm.campaign._mailjet_sync``). Returns the
+        run's final state."""
+        self.ensure_one()
+        interface = self.interface_id
+        campaigns = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)],
+                order="mailjet_last_sync_at asc nulls first, id",
+            )
+        )
+        self.lists_total = len(campaigns)
+        cron = self.env["ir.cron"]
+        creds = interface.sudo()
+        if not (creds.api_key and creds.api_secret):
+            self._log("no_credentials")
+            return "failed"
+        try:
+            with interface._gateway() as gateway:
+                ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
+                for done, campaign in enumerate(campaigns):
+                    if deadline and fields.Datetime.now() >= deadline:
+                        self._log("window_ended", {"count": len(campaigns) - done})
+                        return "partial"
+                    campaign._mailjet_sync(self, gateway, ensured[campaign.id])
+                    cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.api_calls = gateway.calls
+        except MailjetError as error:
+            # Bad credentials (or Mailjet gone while ensuring the lists): nothing half-done,
+            # every list that finished is committed, the rest waits for the next run.
+            self._log_error(error)
+            interface._set_last_error(error)
+            _logger.warning("Mailjet sync of interface %s failed: %s", interface.id, error)
+            return "failed"
+        return "partial" if self.errors else "done"
 
     @api.model
     def _create_skipped(self, interface, trigger):
