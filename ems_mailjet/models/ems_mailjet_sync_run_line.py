@@ -15,6 +15,7 @@ class EmsMailjetSyncRunLine(models.Model):
         "ems.mailjet.sync.run", string="Run", required=True, ondelete="cascade", index=True
     )
     interface_id = fields.Many2one(related="run_id.interface_id")
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     started_at = fields.Datetime(related="run_id.started_at", string="Run start")
     level = fields.Selection(
         selection=[("info", "Info"), ("warning", "Warning"), ("error", "Error")],

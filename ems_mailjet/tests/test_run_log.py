@@ -1,6 +1,7 @@
 """Run-log lines as records, read in the reader's language (one table of codes)."""
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.ems_mailjet.models.ems_mailjet_messages import (
     LEVELS,
@@ -139,3 +140,35 @@ class TestWebhookProcess(MailjetSandboxCase):
         self.assertIn("anna@example.com declined in Spring newsletter", line.message)
         # Mailjet retries: the same events again change nothing.
         self.assertEqual(self.interface._mailjet_webhook_process(parse_events(body)), (0, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestRunLogCompanies(TransactionCase):
+    def test_an_admin_sees_only_the_log_lines_of_his_companies(self):
+        company_b = self.env["res.company"].create({"name": "Company B (run log test)"})
+        interfaces = self.env["ems.interface"]
+        runs = self.env["ems.mailjet.sync.run"]
+        lines = []
+        for company in (self.env.company, company_b):
+            interface = interfaces.create(
+                {"name": f"Mailjet {company.name}", "company_id": company.id}
+            )
+            run = runs.create({"interface_id": interface.id, "state": "done"})
+            run._log("list_renamed", {"name": company.name})
+            lines.append(run.line_ids)
+        admin_a = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "Admin A",
+                    "login": "run_log_admin_a",
+                    "company_id": self.env.company.id,
+                    "company_ids": [Command.set([self.env.company.id])],
+                    "groups_id": [Command.set([self.env.ref("base.group_system").id])],
+                }
+            )
+        )
+        found = self.env["ems.mailjet.sync.run.line"].with_user(admin_a).search([])
+        self.assertIn(lines[0], found)
+        self.assertNotIn(lines[1], found)
