@@ -10,13 +10,14 @@ from odoo.addons.base.models.res_partner import _tz_get
 
 from ..services.errors import MailjetError
 from ..services.gateway import MailjetGateway
+from ..services.webhook import REGISTERED_EVENTS
 from ..services.window import current_window, next_window_start
 from .ems_mailjet_messages import render
 
 _logger = logging.getLogger(__name__)
 
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
-WEBHOOK_EVENTS = ("unsub", "spam", "bounce", "blocked")
+WEBHOOK_EVENTS = REGISTERED_EVENTS
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);

@@ -8,7 +8,7 @@ from ..services.errors import MailjetError
 from ..services.notes import Note
 from ..services.records import external_id, stored_id
 from ..services.sync import sync_list
-from ..services.webhook import decide, predates_consent
+from ..services.webhook import SPAM_EVENT, decide, predates_consent
 from .participant_store import OdooParticipantStore
 
 # Statistics change slowly; reading them once per list every few hours keeps a sync that
@@ -239,7 +239,7 @@ class UtmCampaign(models.Model):
                 {"state": "declined", "declined_at": when, "mailjet_synced_state": "declined"}
             )
             moment = f"{fields.Datetime.to_string(when)}"
-            spam = decline.reason == "spam"
+            spam = decline.reason == SPAM_EVENT
             bodies[participant.id] = self._mailjet_webhook_body(spam, when, interface.tz)
             params = {
                 "email": participant.email_normalized,

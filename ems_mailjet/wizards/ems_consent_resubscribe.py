@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..services.errors import MailjetError
+from ..services.records import external_id
 
 
 class EmsConsentResubscribe(models.TransientModel):
@@ -60,7 +61,7 @@ class EmsConsentResubscribe(models.TransientModel):
             try:
                 with interface._gateway() as gateway:
                     contact_id = gateway.resubscribe_with_consent(
-                        int(campaign.mailjet_list_id),
+                        external_id(campaign.mailjet_list_id),
                         participant.email_normalized,
                         participant.name or "",
                     )
