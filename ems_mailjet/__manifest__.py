@@ -1,13 +1,13 @@
 {
     "name": "Mailjet Campaign Sync (ems)",
     "summary": "Keep campaign participants in two-way sync with Mailjet contact lists",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Marketing/Email Marketing",
     "author": "ems_mailjet developers",
     "website": "https://github.com/ems/ems_mailjet",
     "license": "LGPL-3",
     "depends": ["base", "mail", "contacts", "hr", "utm"],
-    "external_dependencies": {"python": ["mailjet_rest"]},
+    "external_dependencies": {"python": ["mailjet_rest", "email_validator"]},
     "data": [
         "security/ems_mailjet_security.xml",
         "security/ir.model.access.csv",

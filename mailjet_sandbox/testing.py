@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 STARTUP_TIMEOUT = 15.0
@@ -74,10 +73,7 @@ class SandboxProcess:
 
     def start(self) -> SandboxProcess:
         """Start the process and wait (15 s at most) for its "listening on" line."""
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        env["PYTHONUNBUFFERED"] = "1"
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             self.command(),
             stdout=subprocess.PIPE,

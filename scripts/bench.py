@@ -37,14 +37,14 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_data  # noqa: E402
-import odoo_env  # noqa: E402
+import bench_data  # beside this script: Python runs a script with its folder importable
+import odoo_env
+
+# installed by `pip install -r requirements-dev.txt` (make test does it)
+from mailjet_sandbox.testing import SandboxProcess
 
 ROOT = odoo_env.ROOT
 VAR = os.path.join(ROOT, "var")
-sys.path.insert(0, ROOT)
-from mailjet_sandbox.testing import SandboxProcess  # noqa: E402
 
 # Targets (the issue): initial sync, no-change sync, memory.
 MAX_CALLS = 200

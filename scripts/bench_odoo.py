@@ -23,8 +23,7 @@ import sys
 import time
 from datetime import timedelta
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_data  # noqa: E402
+import bench_data  # beside this script: Python runs a script with its folder importable
 
 QUIET = {
     "tracking_disable": True,

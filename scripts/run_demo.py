@@ -23,11 +23,10 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import odoo_env  # noqa: E402  (after the sys.path line)
+import odoo_env  # beside this script: Python runs a script with its folder importable
 
-sys.path.insert(0, odoo_env.ROOT)
-from mailjet_sandbox.testing import SandboxError, SandboxProcess  # noqa: E402
+# installed by `pip install -r requirements-dev.txt` (make test does it)
+from mailjet_sandbox.testing import SandboxError, SandboxProcess
 
 DB = os.environ.get("EMS_DEMO_DB", "ems_demo")
 PORT = int(os.environ.get("EMS_DEMO_PORT", "8069"))

@@ -12,8 +12,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import odoo_env  # noqa: E402  (after the sys.path line)
+import odoo_env  # beside this script: Python runs a script with its folder importable
 
 ROOT = odoo_env.ROOT
 VAR = os.path.join(ROOT, "var")

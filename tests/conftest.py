@@ -2,7 +2,9 @@
 
 ``ems_mailjet/__init__.py`` imports Odoo models, so the plain-Python engine in
 ``ems_mailjet/services`` is made importable here as ``ems_mailjet.services`` without
-running the addon's ``__init__`` (the engine itself never imports odoo).
+running the addon's ``__init__`` (the engine itself never imports odoo). The sandbox is
+the installed ``mailjet_sandbox`` package (``pip install -e mailjet_sandbox``, part of
+``requirements-dev.txt``).
 """
 
 import sys
@@ -10,8 +12,6 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 if "ems_mailjet" not in sys.modules:
     _pkg = types.ModuleType("ems_mailjet")

@@ -175,12 +175,23 @@ class EmsCampaignParticipant(models.Model):
             "email_local_too_long": lambda p: _(
                 "The part before the '@' of %(email)s is longer than %(max)s characters.", **p
             ),
+            "email_local_not_ascii": lambda p: _(
+                "The part before the '@' of %(email)s contains letters outside the basic "
+                "Latin alphabet (such as ü or ß); only the domain after the '@' may contain "
+                "them.",
+                **p,
+            ),
             "email_local_chars": lambda p: _(
                 "The part before the '@' of %(email)s contains characters that are not allowed.",
                 **p,
             ),
             "email_domain_chars": lambda p: _(
                 "The domain of %(email)s contains characters that are not allowed.", **p
+            ),
+            "email_domain_reserved": lambda p: _(
+                "The domain of %(email)s is reserved for special use (such as .local or "
+                ".test) and cannot receive e-mail.",
+                **p,
             ),
         }
         return texts[code](dict(params or {}))

@@ -1,24 +1,19 @@
 """Odoo tests against the project's local Mailjet sandbox, through the real mailjet-rest.
 
-The sandbox (``mailjet_sandbox/`` at the repository root, a development tool, not part of
-the addon) runs as a subprocess on 127.0.0.1, which Odoo's test framework allows.
+The sandbox (the ``mailjet_sandbox`` package at the repository root, a development tool
+installed with ``pip install -e mailjet_sandbox``, not part of the addon) runs as a
+subprocess on 127.0.0.1, which Odoo's test framework allows.
 """
 
-import os
-import sys
 from unittest.mock import patch
 
 from odoo.tests import tagged
 
 from odoo.addons.ems_mailjet.services.gateway import JobPolling, RetryPolicy
 
+from mailjet_sandbox.testing import SandboxProcess
+
 from .common import EmsMailjetCase
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from mailjet_sandbox.testing import SandboxProcess  # noqa: E402
 
 KEY = "sandbox-key"
 FAST = {

@@ -41,6 +41,7 @@ import mailjet_rest
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import ValidationError
+from odoo.modules.migration import load_script
 from odoo.service.model import _as_validation_error
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -83,7 +84,8 @@ REFUSED = (
     ("no-break space", "anna\xa0@example.com", "must not contain spaces"),
     ("zero-width space", "anna\u200b@example.com", "contains characters that are not allowed"),
     ("full-width @", "anna\uff20example.com", "has no '@'"),
-    ("unicode local part", "jürgen@example.de", "contains characters that are not allowed"),
+    ("umlaut before @ (SMTPUTF8 is not sent)", "jürgen@example.de", "outside the basic Latin"),
+    ("sharp s before @", "straße@example.de", "outside the basic Latin"),
     ("quoted local part", '"anna"@example.com', "contains characters that are not allowed"),
     ("quoted with space", '"anna muster"@example.com', "must not contain spaces"),
     ("display form", "Anna Muster <anna@example.com>", "must not contain spaces"),
@@ -97,6 +99,9 @@ REFUSED = (
     ("underscore in domain", "anna@exam_ple.com", "contains characters that are not allowed"),
     ("domain label over 63", "anna@" + "b" * 64 + ".com", "is not a valid domain name"),
     ("one-letter top-level domain", "anna@example.c", "is not a valid domain name"),
+    ("reserved domain .local", "anna@drucker.local", "is reserved for special use"),
+    ("reserved domain .invalid", "anna@example.invalid", "is reserved for special use"),
+    ("emoji domain (IDNA 2003 only)", "anna@\u2603.de", "contains characters that are not allowed"),
     (
         "IDN domain that cannot be encoded",
         "anna@b\u00fccher" + "x" * 60 + ".de",
@@ -112,6 +117,8 @@ NORMALISED = (
     ("IDN domain", "Anna@Bücher.de", "anna@xn--bcher-kva.de"),
     ("IDN domain in upper case", "ANNA@BÜCHER.DE", "anna@xn--bcher-kva.de"),
     ("IDN domain already in punycode", "anna@xn--bcher-kva.de", "anna@xn--bcher-kva.de"),
+    ("IDNA 2008 keeps ß", "Info@Straße.de", "info@xn--strae-oqa.de"),
+    ("ß domain, not ss", "kasse@fußball.de", "kasse@xn--fuball-cta.de"),
     ("+tag sub-address", "Anna+News@example.com", "anna+news@example.com"),
     ("apostrophe", "O'Brien@example.ie", "o'brien@example.ie"),
     (
@@ -130,6 +137,7 @@ DUPLICATES = (
     ("blanks", "anna@example.com", "  anna@example.com\t"),
     ("IDN Unicode vs punycode", "anna@bücher.de", "Anna@XN--BCHER-KVA.DE"),
     ("IDN upper vs lower case", "anna@bücher.de", "ANNA@BÜCHER.DE"),
+    ("ß domain Unicode vs punycode", "info@straße.de", "INFO@xn--strae-oqa.de"),
 )
 
 FORMULA_NAMES = (
@@ -247,6 +255,45 @@ class TestBadInput(MailjetSandboxCase):
         self.assertEqual(set(members), added | {"keep@example.com", "declined@example.com"})
         people = self.campaign.participant_ids
         self.assertEqual(set(people.mapped("mailjet_synced_state")), {"accepted", "declined"})
+
+    def test_bad_input_idna_2003_address_in_mailjet_is_replaced_after_the_migration(self):
+        """18.0.1.0.0 sent info@straße.de to Mailjet as info@strasse.de (a stranger's
+        domain). After the migration the next sync unsubscribes the wrong address there,
+        subscribes the right one, and brings the wrong one back as no new participant."""
+        self.sync()
+        response = self.mailjet_client().contactslist_managecontact.create(
+            id=int(self.campaign.mailjet_list_id),
+            data={"Email": "info@strasse.de", "Action": "addnoforce"},
+        )
+        self.assertEqual(response.status_code, 201)
+        contact_id = str(response.json()["Data"][0]["ContactID"])
+        person = self.participant(email="Info@Straße.de")
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE ems_campaign_participant
+                  SET email_normalized = 'info@strasse.de', mailjet_synced_state = 'accepted',
+                      mailjet_contact_id = %s
+                WHERE id = %s""",
+            [contact_id, person.id],
+        )
+        self.env.invalidate_all()
+        migration = load_script(
+            "ems_mailjet/migrations/18.0.1.1.0/post-migrate.py", "ems_mailjet_migration_e2e"
+        )
+        migration.renormalise_participants(self.env)
+
+        run = self.sync()
+
+        self.assertEqual(run.state, "done", run.log)
+        members = self.mailjet_list()
+        self.assertTrue(members["info@strasse.de"]["IsUnsubscribed"])
+        self.assertFalse(members["info@xn--strae-oqa.de"]["IsUnsubscribed"])
+        self.assertEqual(
+            (person.email_normalized, person.state, person.mailjet_synced_state),
+            ("info@xn--strae-oqa.de", "accepted", "accepted"),
+        )
+        active = self.campaign.participant_ids.mapped("email_normalized")
+        self.assertNotIn("info@strasse.de", active)
 
     def test_bad_input_duplicates_in_one_campaign(self):
         for number, (row, first, second) in enumerate(DUPLICATES):

@@ -1,10 +1,11 @@
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError, ValidationError
+from odoo.modules.migration import load_script
 from odoo.tests import Form, tagged
-from odoo.tools import mute_logger
+from odoo.tools import email_normalize, mute_logger
 
-from ..services.emails import EMAIL_PROBLEMS
+from ..services.emails import EMAIL_PROBLEMS, unicode_domain_spelling
 from .common import EmsMailjetCase
 
 
@@ -88,6 +89,15 @@ class TestParticipant(EmsMailjetCase):
         self.assertEqual(person.email_normalized, "anna@xn--bcher-kva.de")
         self.assertEqual(person.email, "Anna@Bücher.de", "what the user typed is kept")
 
+    def test_R11_stored_address_in_odoo_spelling_is_the_contacts_address(self):
+        """Odoo keeps a contact's domain in Unicode; the participant stores it in IDNA 2008
+        ASCII. unicode_domain_spelling turns one into the other for matching."""
+        for typed in ("Info@Straße.de", "Kasse@Fußball.DE", "Anna@Bücher.de"):
+            with self.subTest(typed=typed):
+                stored = self.participant(email=typed).email_normalized
+                self.assertTrue(stored.isascii())
+                self.assertEqual(unicode_domain_spelling(stored), email_normalize(typed))
+
     def test_R11_number_is_the_partner_reference(self):
         self.assertEqual(self.participant(partner_id=self.partner.id).number, "K-1001")
 
@@ -145,3 +155,88 @@ class TestParticipant(EmsMailjetCase):
         person = self.participant(email="jane@example.com")
         person.unlink()
         self.assertFalse(person.exists())
+
+
+MIGRATION = "ems_mailjet/migrations/18.0.1.1.0/post-migrate.py"
+MIGRATION_MODULE = "ems_mailjet_migration_18_0_1_1_0"
+
+
+@tagged("post_install", "-at_install")
+class TestIdna2008Migration(EmsMailjetCase):
+    """18.0.1.1.0: addresses stored with IDNA 2003 (ß became ss) are normalised again."""
+
+    def setUp(self):
+        super().setUp()
+        self.migration = load_script(MIGRATION, MIGRATION_MODULE)
+
+    def stored_the_old_way(self, email, old, synced_state=None, contact_id=None):
+        """A participant as 18.0.1.0.0 wrote it: its normalised address in IDNA 2003."""
+        person = self.participant(email=email)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE ems_campaign_participant
+                  SET email_normalized = %s, mailjet_synced_state = %s, mailjet_contact_id = %s
+                WHERE id = %s""",
+            [old, synced_state, contact_id, person.id],
+        )
+        self.env.invalidate_all()
+        return person
+
+    def old_spelling_record(self, old):
+        return (
+            self.env["ems.campaign.participant"]
+            .with_context(active_test=False)
+            .search([("campaign_id", "=", self.campaign.id), ("email_normalized", "=", old)])
+        )
+
+    def test_migration_gives_sharp_s_domains_their_own_address(self):
+        strasse = self.stored_the_old_way("Info@Straße.de", "info@strasse.de")
+        books = self.participant(email="anna@bücher.de")
+        plain = self.participant(email="plain@example.com")
+
+        changed = self.migration.renormalise_participants(self.env)
+
+        self.assertEqual(changed, strasse)
+        self.assertEqual(strasse.email_normalized, "info@xn--strae-oqa.de")
+        self.assertEqual(strasse.email, "Info@Straße.de", "what the user typed is kept")
+        self.assertEqual(books.email_normalized, "anna@xn--bcher-kva.de")
+        self.assertEqual(plain.email_normalized, "plain@example.com")
+        self.assertFalse(self.old_spelling_record("info@strasse.de"), "Mailjet never had it")
+        self.assertFalse(self.migration.renormalise_participants(self.env), "runs once")
+
+    def test_migration_unsubscribes_the_old_spelling_mailjet_has(self):
+        football = self.stored_the_old_way(
+            "kasse@fußball.de", "kasse@fussball.de", synced_state="accepted", contact_id="4711"
+        )
+
+        self.migration.renormalise_participants(self.env)
+
+        self.assertEqual(football.email_normalized, "kasse@xn--fuball-cta.de")
+        self.assertFalse(football.mailjet_synced_state, "pushed under its right address")
+        self.assertFalse(football.mailjet_contact_id)
+        old = self.old_spelling_record("kasse@fussball.de")
+        self.assertEqual(len(old), 1)
+        self.assertEqual(
+            (old.state, old.active, old.mailjet_synced_state, old.mailjet_contact_id),
+            ("declined", False, "accepted", "4711"),
+            "the next sync unsubscribes the wrong address in Mailjet",
+        )
+
+    def test_migration_leaves_a_clash_for_a_person_to_merge(self):
+        strasse = self.stored_the_old_way("info@straße.de", "info@strasse.de")
+        self.participant(email="INFO@xn--strae-oqa.de")
+
+        with self.assertLogs(MIGRATION_MODULE, "WARNING") as logged:
+            changed = self.migration.renormalise_participants(self.env)
+
+        self.assertFalse(changed)
+        self.assertEqual(strasse.email_normalized, "info@strasse.de")
+        self.assertIn("merge the two", logged.output[0])
+
+    def test_migration_runs_only_on_an_update(self):
+        strasse = self.stored_the_old_way("info@straße.de", "info@strasse.de")
+        self.migration.migrate(self.env.cr, None)
+        self.assertEqual(strasse.email_normalized, "info@strasse.de", "a new install")
+        self.migration.migrate(self.env.cr, "18.0.1.0.0")
+        strasse.invalidate_recordset()
+        self.assertEqual(strasse.email_normalized, "info@xn--strae-oqa.de")
