@@ -79,12 +79,14 @@ class EmsMailjetSyncRun(models.Model):
     line_ids = fields.One2many("ems.mailjet.sync.run.line", "run_id", string="Log lines")
     # The whole log as text in the reader's language (for exports and a quick read).
     log = fields.Text(compute="_compute_log")
+    # What a run written before the log lines existed stored as text (read as it is).
+    legacy_log = fields.Text(string="Log (text)", readonly=True)
 
-    @api.depends("line_ids.code", "line_ids.params")
+    @api.depends("line_ids.code", "line_ids.params", "legacy_log")
     @api.depends_context("lang")
     def _compute_log(self):
         for run in self:
-            texts = []
+            texts = [run.legacy_log] if run.legacy_log else []
             for line in run.line_ids.sorted("id"):
                 prefix = f"{line.campaign_id.title}: " if line.campaign_id else ""
                 texts.append(prefix + line.message)
