@@ -156,7 +156,7 @@ class ListCounters:
 
 @dataclass(frozen=True)
 class ListStatistics:
-    """R14/D6: lifetime message counters of everything sent to one list.
+    """Lifetime message counters of everything sent to one list.
 
     The one place where Mailjet's ``statcounters`` field names are read.
     """
