@@ -312,12 +312,6 @@ class MailjetGateway:
                 result[ref] = EnsuredList(ref, list_id, name, error=exc.note())
         return result
 
-    def ensure_list(self, name: str, list_id: int | None = None) -> EnsuredList:
-        ensured = self.ensure_lists([(None, name, list_id)])[None]
-        if ensured.error:
-            raise MailjetRequestRejected(Op("create_list", {"name": name}), str(ensured.error))
-        return ensured
-
     def _ensure_one(self, ref, name, list_id, by_id, by_name) -> EnsuredList:
         current = by_id.get(int(list_id)) if list_id else None
         adopted = False
