@@ -343,13 +343,6 @@ class MailjetGateway:
         filters = {"ContactsList": list_id, "IsExcludedFromCampaigns": "true", "countOnly": 1}
         return self._count("contact", Op("count_excluded", {"list_id": list_id}), filters)
 
-    def list_counters(self, list_id: int) -> ListCounters:
-        """R5 counters of one list (three countOnly calls)."""
-        total = self.count_members(list_id)
-        unsubscribed = self.count_members(list_id, unsubscribed=True)
-        excluded = self.count_excluded(list_id)
-        return ListCounters.from_counts(total, unsubscribed, excluded)
-
     def recipients(self, list_id: int, unsubscribed: bool | None = None) -> list[ListRecipientRow]:
         """The listrecipient rows of a list (pages of 1,000). They carry no e-mail."""
         filters: dict[str, Any] = {"ContactsList": list_id}
@@ -448,14 +441,6 @@ class MailjetGateway:
         return stats
 
     # ------------------------------------------------------------------ writing
-    def add_contacts(self, list_id: int, contacts: Sequence[PushContact]) -> PushResult:
-        """Accepted participants → ``addnoforce`` (never re-subscribes anyone)."""
-        return self.push(list_id, ADD, contacts)
-
-    def unsubscribe_contacts(self, list_id: int, contacts: Sequence[PushContact]) -> PushResult:
-        """Declined participants → ``unsub`` (kept on the list, marked unsubscribed)."""
-        return self.push(list_id, UNSUB, contacts)
-
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult:
         """Send contacts in chunks, then poll every job to its final state.
 
