@@ -76,6 +76,7 @@ PAGE_SIZE = 1000  # Mailjet's maximum Limit
 DEFAULT_CHUNK_SIZE = 5000
 ADD = "addnoforce"
 UNSUB = "unsub"
+ADD_FORCE = "addforce"  # re-subscribes: only with the customer's consent
 _BULK_ACTIONS = (ADD, UNSUB)  # the only actions a bulk push may use (D4)
 _FINAL_JOB_STATES = {"completed", "error", "abort"}
 _JOB_ERROR_STATES = {"error", "abort"}
@@ -595,7 +596,7 @@ class MailjetGateway:
         This is the only call of the engine that can re-subscribe an unsubscribed
         contact; the sync never uses it. Returns the Mailjet contact id.
         """
-        data = {"Email": email, "Action": "addforce"}
+        data = {"Email": email, "Action": ADD_FORCE}
         if name:
             data["Name"] = name
         body = self._post(
