@@ -18,6 +18,7 @@
         "views/ems_mailjet_sync_run_views.xml",
         "views/ems_interface_views.xml",
         "views/ems_campaign_participant_views.xml",
+        "views/ems_mailjet_sync_run_line_views.xml",
         "views/utm_campaign_views.xml",
         "views/res_partner_views.xml",
         "views/hr_employee_views.xml",

@@ -7,3 +7,4 @@ from . import ems_campaign_participant
 from . import res_partner
 from . import hr_employee
 from . import ems_mailjet_sync_run
+from . import ems_mailjet_sync_run_line

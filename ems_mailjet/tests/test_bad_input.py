@@ -52,6 +52,7 @@ MUTED = (
     "odoo.addons.ems_mailjet.services.gateway",
     "odoo.addons.ems_mailjet.services.sync",
     "odoo.addons.ems_mailjet.models.ems_interface",
+    "odoo.addons.ems_mailjet.models.ems_mailjet_sync_run",
     "mailjet_rest.client",
 )
 

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_date
 
 from ..services.errors import MailjetError
+from ..services.records import external_id
 
 
 class EmsConsentResubscribe(models.TransientModel):
@@ -75,7 +76,7 @@ class EmsConsentResubscribe(models.TransientModel):
             try:
                 with interface._quick_gateway() as gateway:
                     contact_id = gateway.resubscribe_with_consent(
-                        int(campaign.mailjet_list_id),
+                        external_id(campaign.mailjet_list_id),
                         participant.email_normalized,
                         participant.name or "",
                     )
