@@ -11,9 +11,7 @@ class EmsMailjetSyncRunLine(models.Model):
     _order = "run_id desc, id"
     _rec_name = "code"
 
-    run_id = fields.Many2one(
-        "ems.mailjet.sync.run", string="Run", required=True, ondelete="cascade", index=True
-    )
+    run_id = fields.Many2one("ems.mailjet.sync.run", required=True, ondelete="cascade", index=True)
     interface_id = fields.Many2one(related="run_id.interface_id")
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     started_at = fields.Datetime(related="run_id.started_at", string="Run start")
@@ -25,12 +23,9 @@ class EmsMailjetSyncRunLine(models.Model):
     )
     code = fields.Char(required=True)
     params = fields.Json(string="Parameters")
-    campaign_id = fields.Many2one(
-        "utm.campaign", string="Campaign", ondelete="set null", index=True
-    )
+    campaign_id = fields.Many2one("utm.campaign", ondelete="set null", index=True)
     participant_id = fields.Many2one(
         "ems.campaign.participant",
-        string="Participant",
         ondelete="set null",
         index="btree_not_null",
     )
