@@ -113,7 +113,9 @@ class EmsCampaignParticipant(models.Model):
         copy=False,
         help="The personal data of this participant was erased (GDPR); only the decline remains.",
     )
-    erased_email_hash = fields.Char(readonly=True, copy=False)
+    erased_email_hash = fields.Char(
+        string="Fingerprint of the erased address", readonly=True, copy=False
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [

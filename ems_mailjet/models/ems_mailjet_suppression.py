@@ -30,7 +30,9 @@ class EmsMailjetSuppression(models.Model):
         required=True,
         readonly=True,
     )
-    erased_on = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    erased_on = fields.Datetime(
+        string="Erased on", required=True, readonly=True, default=fields.Datetime.now
+    )
 
     _sql_constraints = [
         ("email_hash_uniq", "UNIQUE(email_hash)", "This address is already blocked."),

@@ -128,7 +128,7 @@ class TestConsent(MailjetSandboxCase):
         self.partner.lang = "de_DE"
         german = self.participant(partner_id=self.partner.id)
         html = report._render_qweb_html(report.report_name, german.ids)[0].decode()
-        self.assertIn("Nachweis der Einwilligung", html)
+        self.assertIn("Nachweis der Zustimmung", html)
 
     # erasure from the ERP -------------------------------------------------------------
     def test_erasure_of_an_address_in_three_campaigns(self):

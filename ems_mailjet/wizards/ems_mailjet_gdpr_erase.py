@@ -10,11 +10,11 @@ class EmsMailjetGdprErase(models.TransientModel):
     _name = "ems.mailjet.gdpr.erase"
     _description = "Erase personal data"
 
-    res_model = fields.Char(required=True, readonly=True)
-    res_ids = fields.Json(required=True, readonly=True)
+    res_model = fields.Char(string="Model", required=True, readonly=True)
+    res_ids = fields.Json(string="Records", required=True, readonly=True)
     address_count = fields.Integer(string="Addresses", readonly=True)
     participant_count = fields.Integer(string="Campaign participations", readonly=True)
-    keeps_master_record = fields.Boolean(readonly=True)
+    keeps_master_record = fields.Boolean(string="Contact or employee", readonly=True)
 
     @api.model
     def _open(self, records):
