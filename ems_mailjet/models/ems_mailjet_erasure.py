@@ -51,7 +51,7 @@ class EmsMailjetErasure(models.AbstractModel):
             deleted=deleted,
         )
         if origin is not None and origin._name != "ems.campaign.participant":
-            origin._message_log(body=body)
+            origin.sudo()._message_log(body=body)
         participants._message_log_batch(bodies=dict.fromkeys(participants.ids, body))
         return len(participants)
 

@@ -400,7 +400,7 @@ def _with_names(mailjet: MailjetPort, new: list[NewParticipant]) -> list[NewPart
             try:
                 n = replace(n, name=mailjet.contact(n.contact_id).name or "")
             except MailjetNotFound:
-                pass
+                _log.info("Mailjet contact %s is gone; the signup keeps its address", n.contact_id)
         named.append(n)
     return named
 

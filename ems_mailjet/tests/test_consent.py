@@ -6,6 +6,8 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
+from ..services.gateway import ADD
+from ..services.records import PushContact
 from .common_sandbox import MailjetSandboxCase
 
 DAY = 24 * 3600
@@ -32,9 +34,6 @@ class TestConsent(MailjetSandboxCase):
     def add_in_mailjet(self, email):
         """Someone adds a contact to the list in Mailjet's own screens."""
         with self.interface._gateway() as gateway:
-            from odoo.addons.ems_mailjet.services.gateway import ADD
-            from odoo.addons.ems_mailjet.services.records import PushContact
-
             gateway.push(self.list_id, ADD, [PushContact(email=email)])
 
     def contact(self, email):
