@@ -3,7 +3,7 @@
 import hashlib
 from unittest.mock import patch
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from ..services.gateway import ADD
@@ -215,6 +215,33 @@ class TestConsent(MailjetSandboxCase):
         self.assertIsNone(self.contact("mid@example.com"), "the second list did not re-add it")
         for campaign in (self.campaign, second):
             self.assertNotIn("mid@example.com", self.mailjet_list(campaign))
+
+    def test_only_the_consent_wizard_lifts_the_block_of_an_erased_address(self):
+        person = self.participant(email="back@example.com", name="Bea Back")
+        self.sync()
+        self.erase(person)
+        wizard_env = self.env["ems.consent.resubscribe"].with_user(self.campaign_manager)
+        with Form(wizard_env.with_context(default_participant_id=person.id)) as form:
+            form.consent_note = "Wrote on 4 May: please send the newsletter again."
+            form.erased_email = "someone.else@example.com"
+        with self.assertRaises(UserError):
+            form.record.action_confirm()
+        form.record.erased_email = "Back@Example.com"
+        form.record.action_confirm()
+        self.env.invalidate_all()
+        self.assertEqual(
+            (person.state, person.email, person.mailjet_erased),
+            (
+                "accepted",
+                "back@example.com",
+                False,
+            ),
+        )
+        self.assertEqual(person.consent_source, "manager")
+        self.assertFalse(self.env["ems.mailjet.suppression"].search([]))
+        self.assertFalse(self.mailjet_list()["back@example.com"]["IsUnsubscribed"])
+        self.sync()
+        self.assertEqual(person.state, "accepted")
 
     def test_only_campaign_managers_erase(self):
         person = self.participant(email="keep@example.com")
