@@ -1,9 +1,19 @@
 """Double opt-in signups, proof of consent and erasure in Mailjet, against the sandbox."""
 
-from conftest import make_gateway  # noqa: F401  (fixtures come from conftest)
-from doubles import InMemoryParticipants
+from datetime import datetime, timedelta, timezone
 
-from ems_mailjet.services.records import ACCEPTED, DECLINED, is_erased_contact
+import pytest
+from doubles import InMemoryParticipants
+from mailjet_rest import DoesNotExistError
+
+from ems_mailjet.services.reconcile import reconcile
+from ems_mailjet.services.records import (
+    ACCEPTED,
+    DECLINED,
+    MailjetView,
+    Signup,
+    is_erased_contact,
+)
 from ems_mailjet.services.sync import sync_list
 
 DAY = 24 * 3600
@@ -110,3 +120,56 @@ def test_gateway_deletes_a_contact_through_v4(sandbox, gateway, list_id):
     assert is_erased_contact(erased.email, erased.name)
     assert gateway.find_contact("gdpr@example.com") is None
     assert gateway.delete_contact(contact.id) is False  # already erased
+
+
+def test_reconcile_ignores_pending_signups_and_keeps_the_checkpoint_before_them():
+    t0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    pending = Signup("p@example.com", 1, signup_at=t0, id=1, confirmed=False)
+    done = Signup("d@example.com", 2, signup_at=t0 + timedelta(hours=1), id=2)
+    plan = reconcile([], MailjetView(signups=(pending, done)), None)
+    assert [n.email for n in plan.new_participants] == ["d@example.com"]
+    assert plan.to_add == []
+    # once confirmed (a day later) the same row is new, although signed up before
+    confirmed = Signup(
+        "p@example.com",
+        1,
+        signup_at=t0,
+        id=1,
+        confirm_at=t0 + timedelta(days=1),
+        signup_ip="203.0.113.7",
+        confirm_ip="198.51.100.9",
+    )
+    assert plan.checkpoint.is_new(confirmed)
+    later = reconcile([], MailjetView(signups=(confirmed,)), plan.checkpoint)
+    (dora,) = later.new_participants
+    assert (dora.email, dora.signup_ip, dora.confirm_ip) == (
+        "p@example.com",
+        "203.0.113.7",
+        "198.51.100.9",
+    )
+    assert dora.confirmed_at == t0 + timedelta(days=1)
+
+
+def test_sandbox_models_pending_signups_and_gdpr_delete(sandbox, mj, list_id):
+    sandbox.signup(list_id, "p@example.com", Confirmed=False, SignupIp="203.0.113.7")
+    (row,) = mj.contactslistsignup.get(filters={"ContactsList": list_id}).json()["Data"]
+    assert (row["ConfirmAt"], row["ConfirmIp"], row["SignupIp"]) == (0, "", "203.0.113.7")
+    contact = mj.contact.get(id="p@example.com").json()["Data"][0]
+    assert contact["IsOptInPending"] is True
+    count = {"ContactsList": list_id, "countOnly": 1}
+    assert mj.listrecipient.get(filters=count).json()["Count"] == 0
+    sandbox.confirm(list_id, "p@example.com", "198.51.100.9")
+    assert mj.listrecipient.get(filters=count).json()["Count"] == 1
+    assert mj.contact.get(id=contact["ID"]).json()["Data"][0]["IsOptInPending"] is False
+
+    url = f"{sandbox.url.rstrip('/')}/v4/contacts/{contact['ID']}"
+    assert mj.api_call("DELETE", url).status_code == 200
+    erased = mj.contact.get(id=contact["ID"]).json()["Data"][0]
+    assert erased["Name"] == "Anonymized" and erased["Email"].endswith("@domain.invalid")
+    with pytest.raises(DoesNotExistError):
+        mj.api_call("DELETE", url)
+    assert mj.listrecipient.get(filters=count).json()["Count"] == 1  # still a member
+    sandbox.advance_clock(31 * DAY)
+    assert mj.listrecipient.get(filters=count).json()["Count"] == 0
+    with pytest.raises(DoesNotExistError):
+        mj.contact.get(id=contact["ID"])

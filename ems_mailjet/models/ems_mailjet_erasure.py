@@ -1,5 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..services.emails import normalize_email
@@ -125,10 +126,12 @@ class EmsMailjetErasure(models.AbstractModel):
             {"mailjet_contact_id": False, "mailjet_excluded": False}
         )
         employees = self.env["hr.employee"].sudo().with_context(active_test=False)
-        found = employees.search(
-            ["|", ("work_email", "in", emails), ("private_email", "in", emails)]
-        )
-        found.write({"mailjet_contact_id": False, "mailjet_excluded": False})
+        domain = []
+        for email in emails:  # employees keep addresses as typed (any case)
+            domain = expression.OR(
+                [domain, [("work_email", "=ilike", email)], [("private_email", "=ilike", email)]]
+            )
+        employees.search(domain).write({"mailjet_contact_id": False, "mailjet_excluded": False})
 
     @api.model
     def _scrub_run_lines(self, emails):
