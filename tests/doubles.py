@@ -62,6 +62,10 @@ class StoredParticipant:
     match_id: int | None = None
     ambiguous: bool = False
     decline_reason: str = ""
+    suppressed: bool = False
+    signup_ip: str = ""
+    confirm_ip: str = ""
+    confirmed_at: datetime | None = None
 
     def snapshot(self) -> Participant:
         return Participant(
@@ -73,6 +77,7 @@ class StoredParticipant:
             synced_state=self.synced_state,
             mailjet_contact_id=self.mailjet_contact_id,
             excluded=self.excluded,
+            suppressed=self.suppressed,
         )
 
 
@@ -159,9 +164,16 @@ class InMemoryParticipants:
                 match_kind=n.match_kind,
                 match_id=n.match_id,
                 ambiguous=n.ambiguous,
+                signup_ip=n.signup_ip,
+                confirm_ip=n.confirm_ip,
+                confirmed_at=n.confirmed_at,
             )
             self.writes += 1
         return created
+
+    def erased_in_mailjet(self, erased: Mapping[Key, str]) -> None:
+        for key in erased:
+            self._set(key, "suppressed", True)
 
     def mark_synced(self, states: Mapping[Key, str]) -> None:
         for key, state in states.items():
@@ -327,6 +339,11 @@ class InMemoryMailjet:
             if c.id == contact_id:
                 return ContactRow(c.id, c.email, c.name, c.excluded)
         raise MailjetNotFound(Op("contact", {"contact_id": contact_id}))
+
+    def find_contact(self, email: str) -> ContactRow | None:
+        self.calls += 1
+        c = self.contacts_by_email.get(normalize_email(email))
+        return ContactRow(c.id, c.email, c.name, c.excluded) if c else None
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
         rows = list(self.signup_rows.get(list_id, []))

@@ -40,6 +40,10 @@ MESSAGES = {
     "ambiguous_match": _lt(
         "%(email)s matches %(count)s employees/partners; kept with the address only."
     ),
+    "erased_in_mailjet": _lt(
+        "%(count)s participant(s) declined: their contact was erased in Mailjet (GDPR). The "
+        "address is blocked and will not be sent to Mailjet again."
+    ),
     # ------------------------------------------------------------- bulk jobs
     "job_failed": _lt(
         "Mailjet job %(job_id)s (%(action)s, %(count)s contacts) failed: %(detail)s. "
@@ -103,6 +107,7 @@ MESSAGES = {
     "op_list_members": _lt("the members of list %(list_id)s"),
     "op_list_contacts": _lt("the contacts of list %(list_id)s"),
     "op_contact": _lt("contact %(contact_id)s"),
+    "op_delete_contact": _lt("erasing contact %(contact_id)s"),
     "op_signups": _lt("the signups of list %(list_id)s"),
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),

@@ -41,7 +41,12 @@ class OdooParticipantStore:
     # ------------------------------------------------------------------ reading
     def participants(self):
         records = self.model.search_fetch(
-            [("campaign_id", "=", self.campaign.id)], list(self.FIELDS), order="id"
+            [("campaign_id", "=", self.campaign.id), ("mailjet_erased", "=", False)],
+            list(self.FIELDS) + ["email_normalized"],
+            order="id",
+        )
+        suppressed = self.env["ems.mailjet.suppression"]._suppressed(
+            set(records.mapped("email_normalized"))
         )
         return [
             Participant(
@@ -53,6 +58,7 @@ class OdooParticipantStore:
                 synced_state=p.mailjet_synced_state or None,
                 mailjet_contact_id=external_id(p.mailjet_contact_id),
                 excluded=p.mailjet_excluded,
+                suppressed=p.email_normalized in suppressed,
             )
             for p in records
         ]
@@ -120,6 +126,9 @@ class OdooParticipantStore:
                 [("campaign_id", "=", self.campaign.id)], ["email_normalized"]
             ).mapped("email_normalized")
         )
+        # An erased address comes back only with the customer's consent recorded by a
+        # campaign manager, not with a signup the sync reads.
+        existing |= self.env["ems.mailjet.suppression"]._suppressed({p.email for p in new})
         vals_list = []
         for person in new:
             if person.email in existing:
@@ -135,6 +144,11 @@ class OdooParticipantStore:
                 "mailjet_contact_id": stored_id(person.contact_id),
                 "mailjet_excluded": person.excluded,
                 "mailjet_ambiguous": person.ambiguous,
+                "consent_source": "widget" if person.signup_at else False,
+                "signup_at": _to_odoo_datetime(person.signup_at),
+                "signup_ip": person.signup_ip or False,
+                "confirmed_at": _to_odoo_datetime(person.confirmed_at),
+                "confirm_ip": person.confirm_ip or False,
             }
             # R11: a matched record brings its own name, e-mail stays as signed up.
             if person.match_kind == "employee":
@@ -147,7 +161,21 @@ class OdooParticipantStore:
         if not vals_list:
             return {}
         created = self.model.create(vals_list)
+        # The matched partner or employee shows the contact id and exclusion too.
+        self._propagate("mailjet_contact_id", created.ids)
+        self._propagate("mailjet_excluded", created.ids)
         return {vals["email"]: p.id for vals, p in zip(vals_list, created, strict=True)}
+
+    def erased_in_mailjet(self, erased):
+        """The contact was erased in Mailjet (GDPR): block the address for good and say so
+        on the participants, without quoting it."""
+        self.env["ems.mailjet.suppression"]._suppress(set(erased.values()), "mailjet")
+        participants = self.model.browse(list(erased))
+        body = self.env._(
+            "The contact was erased in Mailjet (GDPR): declined, and the address is blocked "
+            "for Mailjet."
+        )
+        participants._message_log_batch(bodies=dict.fromkeys(participants.ids, body))
 
     def mark_synced(self, states):
         # One UPDATE whatever the size of the list (the ORM writes 100 rows per query);

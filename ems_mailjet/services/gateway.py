@@ -375,22 +375,43 @@ class MailjetGateway:
         return _contact_row(self._first(body))
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
-        """Widget signups of a list, from ``since`` (a ``SignupAt`` value) on (R10)."""
+        """Widget signups of a list (R10), those confirmed from ``since`` (a ``ConfirmAt``
+        value) on. Without ``since`` every signup, pending double opt-in ones (no
+        ``ConfirmAt`` yet) included; the engine ignores those until they are confirmed."""
         filters: dict[str, Any] = {"ContactsList": list_id}
         if since not in (None, ""):
-            filters["MinSignupAt"] = since
+            filters["MinConfirmAt"] = since
         return [
-            Signup(
-                email=row.get("Email", ""),
-                contact_id=_int_or_none(row.get("ContactID") or row.get("Contact")),
-                signup_at=parse_timestamp(row.get("SignupAt")),
-                raw_signup_at=row.get("SignupAt"),
-                id=_int_or_none(row.get("ID")),
-            )
+            _signup(row)
             for row in self._pages(
                 "contactslistsignup", Op("signups", {"list_id": list_id}), filters
             )
         ]
+
+    def find_contact(self, email: str) -> ContactRow | None:
+        """The contact with this address, or None when Mailjet has none."""
+        try:
+            body = self._get("contact", Op("contact", {"contact_id": email}), id=email)
+        except MailjetNotFound:
+            return None
+        row = self._first(body)
+        return _contact_row(row) if row.get("ID") else None
+
+    def delete_contact(self, contact_id: int) -> bool:
+        """GDPR erasure: ``DELETE /v4/contacts/{id}``. Mailjet anonymises the contact at once
+        and purges it 30 days later. False when Mailjet no longer has the contact.
+
+        The v4 URL is not in mailjet-rest's route table (and its name ``contacts`` is
+        refused as a typo of ``contact``), so it is sent with ``Client.api_call``."""
+        url = f"{self.api_url}v4/contacts/{int(contact_id)}"
+        try:
+            self._call(
+                Op("delete_contact", {"contact_id": contact_id}),
+                lambda: self._client.api_call("DELETE", url),
+            )
+        except MailjetNotFound:
+            return False
+        return True
 
     def list_statistics(self, list_id: int) -> ListStatistics:
         """R14/D6: lifetime message counters of everything sent to a list (one call)."""
@@ -758,6 +779,24 @@ def _contact_row(row: dict) -> ContactRow:
         email=str(row.get("Email", "")),
         name=str(row.get("Name") or ""),
         excluded=bool(row.get("IsExcludedFromCampaigns")),
+    )
+
+
+def _signup(row: dict) -> Signup:
+    confirm_at = parse_timestamp(row.get("ConfirmAt") or None)
+    if confirm_at is not None and confirm_at.year <= 1970:
+        confirm_at = None  # Mailjet's "not confirmed yet"
+    return Signup(
+        email=row.get("Email", ""),
+        contact_id=_int_or_none(row.get("ContactID") or row.get("Contact")),
+        signup_at=parse_timestamp(row.get("SignupAt")),
+        raw_signup_at=row.get("SignupAt"),
+        id=_int_or_none(row.get("ID")),
+        confirmed=confirm_at is not None,
+        confirm_at=confirm_at,
+        raw_confirm_at=row.get("ConfirmAt") if confirm_at else None,
+        signup_ip=str(row.get("SignupIp") or ""),
+        confirm_ip=str(row.get("ConfirmIp") or "") if confirm_at else "",
     )
 
 

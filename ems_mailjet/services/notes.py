@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "contact_refused": ERROR,  # email, detail: Mailjet refused this contact
     "resignup_kept_declined": WARNING,  # email: signed up again, declined in the ERP
     "ambiguous_match": WARNING,  # email, count: several employees/partners
+    "erased_in_mailjet": WARNING,  # count: participants whose contact Mailjet erased (GDPR)
     # a bulk job
     "job_failed": ERROR,  # job_id, action, count, detail
     "job_unfinished": ERROR,  # job_id, action, count
@@ -54,6 +55,7 @@ OPERATIONS = frozenset(
         "list_members",  # list_id
         "list_contacts",  # list_id
         "contact",  # contact_id
+        "delete_contact",  # contact_id: GDPR erasure
         "signups",  # list_id
         "list_statistics",  # list_id
         "list_campaigns",  # list_id

@@ -105,6 +105,10 @@ class ParticipantStore(Protocol):
 
     def set_contact_ids(self, ids: Mapping[Key, int]) -> None: ...
 
+    def erased_in_mailjet(self, erased: Mapping[Key, str]) -> None:
+        """These participants' contact was erased in Mailjet (GDPR): suppress their
+        address (by key: the normalised address) so that it is never sent again."""
+
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         """Whether each participant is excluded from marketing in Mailjet (global flag)."""
 
@@ -135,6 +139,8 @@ class MailjetPort(Protocol):
     def contact(self, contact_id: int) -> ContactRow: ...
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]: ...
+
+    def find_contact(self, email: str) -> ContactRow | None: ...
 
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult: ...
 
@@ -226,7 +232,9 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
     )
     report.counters = counters
+    view = _find_erased(mailjet, view, participants)
     plan = reconcile(participants, view, checkpoint)
+    plan.new_participants = _with_names(mailjet, plan.new_participants)
     for line in plan.invalid + plan.notes:
         report.add(line)
 
@@ -347,6 +355,8 @@ def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Map
     if plan.to_decline:
         store.decline(plan.to_decline)
         report.declined_from_mailjet = len(plan.to_decline)
+    if plan.erased:
+        store.erased_in_mailjet(plan.erased)
     if plan.mark_synced:
         store.mark_synced(plan.mark_synced)
         report.marked_synced = len(plan.mark_synced)
@@ -355,6 +365,44 @@ def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Map
     if plan.exclusions:
         store.set_exclusions(plan.exclusions)
     return created
+
+
+def _find_erased(
+    mailjet: MailjetPort, view: MailjetView, participants: Sequence[Participant]
+) -> MailjetView:
+    """In a complete view, an address Mailjet had confirmed but no longer lists was either
+    removed from the list or erased (GDPR delete: the contact reads back anonymised, then
+    is purged). Ask Mailjet for the contact by address, one call per such address
+    (usually none): without a contact, it was erased and must never be pushed again."""
+    if not view.complete:
+        return view
+    listed = {normalize_email(r.email) for r in view.recipients}
+    absent = set()
+    for p in participants:
+        if p.synced_state is None or p.suppressed:
+            continue
+        try:
+            email = validate_email(p.email)
+        except InvalidEmail:
+            continue
+        if email not in listed:
+            absent.add(email)
+    erased = {email for email in sorted(absent) if mailjet.find_contact(email) is None}
+    return replace(view, erased_emails=frozenset(erased)) if erased else view
+
+
+def _with_names(mailjet: MailjetPort, new: list[NewParticipant]) -> list[NewParticipant]:
+    """A signup row carries no name: ask Mailjet for the contact's name, one call per new
+    participant without one (a full read brings the names with the contacts)."""
+    named = []
+    for n in new:
+        if not n.name and n.contact_id:
+            try:
+                n = replace(n, name=mailjet.contact(n.contact_id).name or "")
+            except MailjetNotFound:
+                _log.info("Mailjet contact %s is gone; the signup keeps its address", n.contact_id)
+        named.append(n)
+    return named
 
 
 def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> list[NewParticipant]:
@@ -399,7 +447,11 @@ def pull(
     counters = ListCounters.from_counts(total, unsubscribed, excluded)
     since = checkpoint.raw_signups_after if checkpoint else None
     signups = tuple(mailjet.signups(list_id, since=since))
-    fresh = [s for s in signups if checkpoint is None or checkpoint.is_new(s)]
+    fresh = [
+        s
+        for s in signups
+        if s.confirmed and not s.erased and (checkpoint is None or checkpoint.is_new(s))
+    ]
     newcomers = {normalize_email(s.email) for s in fresh} - known.members
 
     if full or total != len(known.members) + len(newcomers):
@@ -435,8 +487,8 @@ class _ErpKnowledge:
                 continue
             if p.mailjet_contact_id:
                 self.email_of_contact[p.mailjet_contact_id] = email
-            if p.synced_state is None:
-                continue
+            if p.synced_state is None or p.suppressed:
+                continue  # an erased contact leaves the list when Mailjet purges it
             self.members.add(email)
             if p.synced_state == DECLINED:
                 self.unsubscribed.add(email)
