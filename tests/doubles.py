@@ -62,6 +62,8 @@ class StoredParticipant:
     match_id: int | None = None
     ambiguous: bool = False
     decline_reason: str = ""
+    refused_email: str = ""
+    refused_reason: str = ""
 
     def snapshot(self) -> Participant:
         return Participant(
@@ -73,6 +75,7 @@ class StoredParticipant:
             synced_state=self.synced_state,
             mailjet_contact_id=self.mailjet_contact_id,
             excluded=self.excluded,
+            refused_email=self.refused_email,
         )
 
 
@@ -174,6 +177,15 @@ class InMemoryParticipants:
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         for key, flag in flags.items():
             self._set(key, "excluded", flag)
+
+    def mark_refused(self, refusals: Mapping[Key, tuple[str, str]]) -> None:
+        for key, (email, reason) in refusals.items():
+            self._set(key, "refused_email", email)
+            self.rows[key].refused_reason = reason
+
+    def try_again(self, key: int) -> None:
+        """A user asks to send a refused address again."""
+        self.rows[key].refused_email = ""
 
     def match_records(
         self, emails: Collection[str]

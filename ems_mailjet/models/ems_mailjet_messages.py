@@ -17,6 +17,7 @@ _lt = LazyTranslate(__name__)
 # Lines the Odoo side adds around the engine's, with their level.
 ODOO_CODES = {
     "another_run_running": INFO,
+    "participant_refused": ERROR,  # detail: the participant's own "Mailjet error" field
     "run_interrupted": WARNING,
     "window_ended": INFO,  # count
     "no_credentials": ERROR,
@@ -44,6 +45,10 @@ MESSAGES = {
     "job_failed": _lt(
         "Mailjet job %(job_id)s (%(action)s, %(count)s contacts) failed: %(detail)s. "
         "These contacts will be sent again on the next run."
+    ),
+    "job_unconfirmed": _lt(
+        "Mailjet job %(job_id)s (%(action)s) could not say what became of %(count)s "
+        "contact(s). They will be sent again on the next run."
     ),
     "job_unfinished": _lt(
         "Mailjet job %(job_id)s (%(action)s, %(count)s contacts) did not finish in time. "
@@ -81,6 +86,10 @@ MESSAGES = {
     ),
     "window_ended": _lt("The sync window ended; %(count)s list(s) continue next time."),
     "no_credentials": _lt("Enter the API key and the API password first."),
+    "participant_refused": _lt(
+        "Mailjet refused this address (%(detail)s). It is not sent again until the address "
+        "changes or you click 'Try again'."
+    ),
     "webhook_unsubscribed": _lt(
         "%(email)s declined in %(campaign)s: unsubscribed in Mailjet on %(date)s."
     ),

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import time
@@ -501,24 +503,82 @@ class MailjetGateway:
         return [(job_id, chunk)]
 
     def _finish_job(self, list_id, job_id, chunk, result: PushResult) -> None:
+        """The outcome of one job, contact by contact.
+
+        The error file is read whenever the job names one (or reports an error), whatever
+        its status: Mailjet may end a job in ``Error`` although it applied every contact
+        but the refused ones. When the file cannot be read or understood, or the job
+        failed without one, the list itself is read back to see what was applied.
+        """
         job = self._poll_job(list_id, job_id)
         status = str(job.get("Status", "")).lower()
-        if status in _JOB_ERROR_STATES or status not in _FINAL_JOB_STATES:
-            params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
-            if status in _FINAL_JOB_STATES:
-                params["detail"] = str(job.get("Error") or status)
-                result.job_errors.append(Note("job_failed", params))
-            else:
-                result.job_errors.append(Note("job_unfinished", params))
+        params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
+        if status not in _FINAL_JOB_STATES:
+            result.job_errors.append(Note("job_unfinished", params))
             return
-        refused: dict[str, str] = {}
-        if job.get("Error") or job.get("ErrorFile"):
-            refused = self._job_contact_errors(job_id, str(job.get("Error") or ""))
+        refused: dict[str, str] | None = {}
+        if job.get("ErrorFile") or job.get("Error") or status in _JOB_ERROR_STATES:
+            refused = self._job_contact_errors(job_id, str(job.get("Error") or ""), job)
+            if not refused:
+                # Errors reported, but the file is unreadable, absent or names nobody:
+                # the list itself tells what was applied.
+                self._establish_from_list(list_id, job, chunk, result, params)
+                return
         for contact in chunk:
             if contact.email in refused:
                 result.failed.append(ContactError(contact.email, refused[contact.email]))
             else:
                 result.succeeded.append(contact)
+
+    def _establish_from_list(self, list_id, job, chunk, result: PushResult, params) -> None:
+        """What a job applied, read back from the list (one call per 1,000 members, plus
+        one per member whose address the contact listing does not show, at most as many
+        as pages were read). A contact found as the action wanted succeeded; when Mailjet
+        applied part of the chunk, the others were refused; when it applied none, the
+        job failed and the chunk is sent again next run."""
+        applied, unknown = self._applied(list_id, result.action, chunk)
+        detail = str(job.get("Error") or job.get("Status") or "")
+        if not applied:
+            params = dict(params, detail=detail or "error")
+            result.job_errors.append(Note("job_failed", params))
+            return
+        for contact in chunk:
+            if contact.email in applied:
+                result.succeeded.append(contact)
+            elif contact.email not in unknown:
+                result.failed.append(ContactError(contact.email, detail or "not applied"))
+        if unknown:
+            params = dict(params, count=len(unknown))
+            result.job_errors.append(Note("job_unconfirmed", params))
+
+    def _applied(self, list_id, action, chunk) -> tuple[set[str], set[str]]:
+        """(addresses of the chunk the list shows as the action wanted, addresses whose
+        state could not be established)."""
+        rows = {r.contact_id: r for r in self.recipients(list_id)}
+        email_of = {c.id: c.email.strip().lower() for c in self.contacts(list_id)}
+        hidden = [cid for cid in rows if cid not in email_of]
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        unknown: set[str] = set()
+        if len(hidden) <= pages:
+            for cid in hidden:
+                try:
+                    email_of[cid] = self.contact(cid).email.strip().lower()
+                except MailjetNotFound:
+                    continue
+        else:
+            # Members the contact listing hides (unsubscribed ones): their addresses stay
+            # unknown, so a contact not found may still be one of them.
+            unknown = {c.email for c in chunk}
+        state = {email_of[cid]: row for cid, row in rows.items() if cid in email_of}
+        applied = set()
+        for contact in chunk:
+            row = state.get(contact.email)
+            if row is None:
+                continue
+            if action == UNSUB and not row.unsubscribed:
+                continue
+            applied.add(contact.email)
+        return applied, unknown - applied
 
     def _poll_job(self, list_id: int, job_id: int) -> dict:
         def read() -> dict:
@@ -542,16 +602,23 @@ class MailjetGateway:
         )
         return poller(read)
 
-    def _job_contact_errors(self, job_id: int, summary: str) -> dict[str, str]:
-        """E-mail → reason, from ``/v3/DATA/batchjob/{id}/JSONError/application:json/LAST``."""
-        url = f"{self.api_url}v3/DATA/batchjob/{job_id}/JSONError/application:json/LAST"
+    def _job_contact_errors(self, job_id: int, summary: str, job: dict) -> dict[str, str] | None:
+        """E-mail → reason, from the job's error file (``ErrorFile``, a path under
+        ``<api_url>v3/``, by default ``DATA/batchjob/{id}/JSONError/application:json/LAST``).
+        None when the file cannot be read or understood."""
+        path = str(job.get("ErrorFile") or "").lstrip("/")
+        if path.startswith(("http://", "https://")):
+            url = path
+        elif path:
+            url = f"{self.api_url}v3/{path.removeprefix('v3/')}"
+        else:
+            url = f"{self.api_url}v3/DATA/batchjob/{job_id}/JSONError/application:json/LAST"
+        what = Op("job_errors", {"job_id": job_id})
         try:
-            body = self._call(
-                Op("job_errors", {"job_id": job_id}), lambda: self._client.api_call("GET", url)
-            )
-        except MailjetRequestRejected:
-            return {}
-        return _parse_contact_errors(body, summary)
+            text = self._call_raw(what, lambda: self._client.api_call("GET", url))
+        except (MailjetRequestRejected, MailjetNotFound, MailjetUnavailable):
+            return None
+        return _parse_contact_errors(text, summary)
 
     def register_event_callbacks(
         self, url: str, event_types: Iterable[str], version: int = 2
@@ -634,13 +701,24 @@ class MailjetGateway:
         data = body.get("Data") or [{}]
         return data[0]
 
-    def _call(self, what: Op, send: Callable[[], requests.Response]) -> dict:
+    def _call_raw(self, what: Op, send: Callable[[], requests.Response]) -> str:
+        """Like ``_call``, for an answer that need not be JSON: its text."""
+        return self._call(what, send, lambda response: response.text)
+
+    def _call(
+        self,
+        what: Op,
+        send: Callable[[], requests.Response],
+        read: Callable[[requests.Response], Any] | None = None,
+    ) -> Any:
         """One API call, retried on transient failures, mapped to the engine's errors."""
         policy = self.retry
 
-        def attempt() -> dict:
+        def attempt() -> Any:
             self.calls += 1
             response = send()
+            if read is not None:
+                return read(response)
             if response.status_code == 304 or not response.content:
                 return {}
             return response.json()
@@ -727,8 +805,15 @@ def _log_retry(what: Op, state: RetryCallState, attempts: int) -> None:
     )
 
 
-def _parse_contact_errors(body: Any, summary: str) -> dict[str, str]:
-    """Tolerant reader of a job's JSON error file: e-mail → reason."""
+def _parse_contact_errors(text: Any, summary: str) -> dict[str, str] | None:
+    """Tolerant reader of a job's error file (JSON list, ``{"Data": [...]}`` or CSV with
+    a header): e-mail → reason. None when no refused address can be made out."""
+    body = text
+    if isinstance(text, (str, bytes)):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return _parse_csv_errors(str(text), summary)
     rows = body
     if isinstance(body, dict):
         rows = body.get("Data") or body.get("Errors") or body.get("errors") or []
@@ -742,7 +827,30 @@ def _parse_contact_errors(body: Any, summary: str) -> dict[str, str]:
         reason = _pick(row, "Error", "error", "ErrorMessage", "Message", "message", "Reason")
         if email:
             found[str(email).strip().lower()] = str(reason or summary or "refused by Mailjet")
-    return found
+    return found or None
+
+
+def _parse_csv_errors(text: str, summary: str) -> dict[str, str] | None:
+    """A CSV error file: the column whose header names an e-mail, and the error column."""
+    try:
+        rows = list(csv.reader(io.StringIO(text.strip())))
+    except csv.Error:
+        return None
+    if len(rows) < 2:
+        return None
+    header = [h.strip().lower() for h in rows[0]]
+    email_col = next((i for i, h in enumerate(header) if "email" in h or h == "contact"), None)
+    error_col = next(
+        (i for i, h in enumerate(header) if h in ("error", "errors", "reason", "message")), None
+    )
+    if email_col is None:
+        return None
+    found = {}
+    for row in rows[1:]:
+        if len(row) > email_col and "@" in row[email_col]:
+            reason = row[error_col] if error_col is not None and len(row) > error_col else ""
+            found[row[email_col].strip().lower()] = reason or summary or "refused by Mailjet"
+    return found or None
 
 
 def _pick(row: dict, *names: str) -> Any:

@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     # a bulk job
     "job_failed": ERROR,  # job_id, action, count, detail
     "job_unfinished": ERROR,  # job_id, action, count
+    "job_unconfirmed": WARNING,  # job_id, action, count: outcome unknown, sent again
     # a list
     "list_no_name": ERROR,
     "list_name_taken": ERROR,  # name

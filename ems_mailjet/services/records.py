@@ -53,6 +53,7 @@ class Participant:
     synced_state: State | None = None
     mailjet_contact_id: int | None = None
     excluded: bool = False
+    refused_email: str = ""  # the address Mailjet last refused; not sent again as is
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,10 @@ class ParticipantStore(Protocol):
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         """Whether each participant is excluded from marketing in Mailjet (global flag)."""
 
+    def mark_refused(self, refusals: Mapping[Key, tuple[str, str]]) -> None:
+        """Mailjet refused these participants' addresses: ``(address, Mailjet's reason)``.
+        The address is not sent again until it changes or a user asks to try again."""
+
     def match_records(
         self, emails: Collection[str]
     ) -> tuple[Iterable[EmployeeRecord], Iterable[PartnerRecord]]:
@@ -237,9 +241,10 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
     # Unsubscribes first: if the run is cut short, the safe half is done.
     pushed = False
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
+    refused = _refused_addresses(participants)
     for action, contacts, state in (
-        (UNSUB, plan.to_unsubscribe, DECLINED),
-        (ADD, plan.to_add, ACCEPTED),
+        (UNSUB, _not_refused(plan.to_unsubscribe, refused), DECLINED),
+        (ADD, _not_refused(plan.to_add, refused), ACCEPTED),
     ):
         if not contacts:
             continue
@@ -255,10 +260,14 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         else:
             report.pushed += count
         keys_of = {c.email: c.keys for c in contacts}
+        refusals = {}
         for problem in result.failed:
             keys = keys_of.get(problem.email) or (None,)
             params = {"email": problem.email, "detail": problem.message}
             report.add(Note("contact_refused", params, keys[0]))
+            refusals.update({k: (problem.email, problem.message) for k in keys if k is not None})
+        if refusals and hasattr(store, "mark_refused"):
+            store.mark_refused(refusals)
         for line in result.job_errors:
             report.add(line)
         if result.interrupted:
@@ -279,6 +288,28 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
         after = _after_run(participants, plan, confirmed_states, created)
         _refresh_exclusions(mailjet, list_id, store, excluded, after)
+
+
+def _refused_addresses(participants: Sequence[Participant]) -> dict[Key, str]:
+    """The participants whose current address Mailjet refused before."""
+    refused = {}
+    for p in participants:
+        if p.refused_email and _normalized(p.refused_email) == _normalized(p.email):
+            refused[p.key] = p.refused_email
+    return refused
+
+
+def _not_refused(contacts: Sequence[PushContact], refused: Mapping[Key, str]) -> list:
+    """One refused address never holds back another, and is not sent every night: a
+    contact all of whose participants Mailjet refused with this very address waits
+    until the address changes or a user asks to try again."""
+    if not refused:
+        return list(contacts)
+    return [c for c in contacts if not c.keys or not all(k in refused for k in c.keys)]
+
+
+def _normalized(email: str) -> str:
+    return normalize_email(email)
 
 
 def _after_run(

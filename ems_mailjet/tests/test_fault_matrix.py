@@ -183,6 +183,24 @@ def _list_recreated(case, run):
     case.assertEqual(len(case.mailjet_list()), 8, "everybody is on the new list")
 
 
+def _refused_address_shown_and_tried_again(case, run):
+    """The participant says why; the address is not sent again by itself, only when the
+    user clicks "Try again"."""
+    refused = case.campaign.participant_ids.filtered(
+        lambda p: p.email_normalized == "new.reader@example.net"
+    )
+    case.assertIn("Contact could not be imported", refused.mailjet_error)
+    others = case.campaign.participant_ids - refused
+    case.assertFalse(any(others.mapped("mailjet_error")))
+    case.sandbox.control("DELETE", "faults")
+    again = case.sync()
+    case.assertEqual((again.state, again.errors), ("done", 0), again.log)
+    case.env.invalidate_all()
+    case.assertFalse(refused.mailjet_synced_state, "not sent again without a reason")
+    refused.action_mailjet_try_again()
+    case.assertFalse(refused.mailjet_error)
+
+
 def _skipped_run_touches_nothing(case, run):
     case.assertFalse(run.lists_done)
     by_email = {p.email_normalized: p for p in case.campaign.participant_ids}
@@ -346,6 +364,7 @@ ROWS = (
         ),
         states=("partial",),
         log=("new.reader@example.net: Contact could not be imported",),
+        extra=_refused_address_shown_and_tried_again,
     ),
     FaultRow(
         "two_runs_at_once",
