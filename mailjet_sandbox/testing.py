@@ -27,7 +27,6 @@ from typing import Any
 # TODO(issue 10): engine not yet right under the documented default
 ENGINE_READINGS: dict[str, str] = {
     "list_delete": "hard",
-    "contact_list_filter": "all",
 }
 READINGS_ENV = "MAILJET_SANDBOX_READINGS"
 

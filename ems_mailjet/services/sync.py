@@ -434,7 +434,7 @@ def pull(
     newcomers = {normalize_email(s.email) for s in fresh} - known.members
 
     if full or total != len(known.members) + len(newcomers):
-        view = _read_everything(mailjet, list_id, signups)
+        view = _read_everything(mailjet, list_id, signups, known)
         return view, counters, PULL_FULL
 
     view = MailjetView(signups=signups)
@@ -476,22 +476,51 @@ class _ErpKnowledge:
 
 
 def _read_everything(
-    mailjet: MailjetPort, list_id: int, signups: tuple[Signup, ...]
+    mailjet: MailjetPort,
+    list_id: int,
+    signups: tuple[Signup, ...],
+    known: _ErpKnowledge | None = None,
 ) -> MailjetView:
     """Every member with its state: the list's contacts plus its unsubscribed rows."""
     contacts = mailjet.contacts(list_id)
     unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
-    return _complete_view(contacts, unsub_rows, signups)
+    resolve = _resolver(mailjet, list_id, known, signups)
+    return _complete_view(contacts, unsub_rows, signups, resolve)
+
+
+def _resolver(mailjet, list_id, known, signups):
+    """Contact id → address: what the ERP and the signups know, else one call."""
+    email_of = dict(known.email_of_contact) if known else {}
+    for s in signups:
+        if s.contact_id:
+            email_of.setdefault(s.contact_id, normalize_email(s.email))
+
+    def resolve(contact_id: int) -> str | None:
+        if contact_id not in email_of:
+            try:
+                email_of[contact_id] = normalize_email(mailjet.contact(contact_id).email)
+            except MailjetNotFound:
+                _log.warning("Mailjet contact %s of list %s no longer exists", contact_id, list_id)
+                return None
+        return email_of[contact_id]
+
+    return resolve
 
 
 def _complete_view(
     contacts: Sequence[ContactRow],
     unsub_rows: Mapping[int, ListRecipientRow],
     signups: tuple[Signup, ...],
+    resolve=None,
 ) -> MailjetView:
+    """The complete view of a list. Mailjet may leave unsubscribed members out of a
+    list's contacts; their unsubscribe rows are resolved to addresses (``resolve``)
+    rather than dropped, so that no unsubscribe is lost."""
     recipients = []
+    listed = set()
     for c in contacts:
         row = unsub_rows.get(c.id)
+        listed.add(c.id)
         recipients.append(
             Recipient(
                 email=normalize_email(c.email),
@@ -503,6 +532,20 @@ def _complete_view(
                 name=c.name,
             )
         )
+    for cid, row in unsub_rows.items():
+        if cid in listed or not row.unsubscribed or resolve is None:
+            continue
+        email = resolve(cid)
+        if email:
+            recipients.append(
+                Recipient(
+                    email=email,
+                    contact_id=cid,
+                    unsubscribed=True,
+                    unsubscribed_at=row.unsubscribed_at,
+                    subscribed_at=row.subscribed_at,
+                )
+            )
     return MailjetView(
         recipients=tuple(recipients),
         signups=signups,
@@ -528,7 +571,8 @@ def _read_unsubscribed(
     pages = max(1, math.ceil(total / 1000))
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
-        return _complete_view(mailjet.contacts(list_id), rows, signups)
+        resolve = _resolver(mailjet, list_id, known, signups)
+        return _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
     for cid in unknown:
         try:
             email_of[cid] = normalize_email(mailjet.contact(cid).email)
