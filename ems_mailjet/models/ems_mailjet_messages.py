@@ -57,6 +57,11 @@ MESSAGES = {
     # ------------------------------------------------------------- lists
     "list_no_name": _lt("The campaign has no name, so it cannot have a Mailjet list."),
     "list_name_taken": _lt("Another campaign already uses the list name '%(name)s'."),
+    "list_deleted": _lt(
+        "Mailjet list %(list_id)s ('%(name)s') was deleted in Mailjet. Nothing was sent and "
+        "no list was created: on the campaign, reinstate the list in Mailjet or start a new "
+        "list."
+    ),
     "list_renamed": _lt("Mailjet list renamed to '%(name)s'."),
     "list_recreated": _lt(
         "Mailjet list %(old_id)s no longer exists (deleted, or another Mailjet account); it "
@@ -106,6 +111,7 @@ MESSAGES = {
     # ------------------------------------------------------------- what a request was for
     "op_lists": _lt("the contact lists"),
     "op_create_list": _lt("creating the list '%(name)s'"),
+    "op_reinstate_list": _lt("reinstating list %(list_id)s"),
     "op_rename_list": _lt("renaming list %(list_id)s to '%(name)s'"),
     "op_count_members": _lt("the number of members of list %(list_id)s"),
     "op_count_excluded": _lt("the number of excluded contacts of list %(list_id)s"),

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from urllib3.util.retry import Retry
 from mailjet_rest import (
     ApiError,
     ApiRateLimitError,
@@ -110,6 +111,7 @@ class MailjetList:
     name: str
     address: str = ""
     subscriber_count: int = 0
+    deleted: bool = False  # deleted in Mailjet, which keeps it (reinstatable)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class EnsuredList:
     created: bool = False  # new and therefore empty
     renamed: bool = False
     adopted: bool = False  # found by name (the stored id was empty or stale)
+    deleted: bool = False  # the stored list was deleted in Mailjet; nothing was created
     error: Note | None = None
 
 
@@ -229,6 +232,10 @@ class MailjetGateway:
             api_url=api_url or DEFAULT_API_URL,
             timeout=timeout,
         )
+        # One retry layer: over https the client would retry inside each of our attempts
+        # (up to four requests each, POSTs too, a persistent 429 ending as "no answer").
+        # Its adapter sends each request once; the gateway's policy is the only one.
+        self._client.session.get_adapter("https://").max_retries = Retry(0, read=False)
         self._key_hint = _mask(api_key.strip())
         self.api_url = self._client.config.api_url
         self.retry = retry or RetryPolicy()
@@ -256,18 +263,38 @@ class MailjetGateway:
         """One cheap call; raises ``MailjetAuthFailed`` when the key or secret is wrong."""
         self._get("contactslist", Op("lists"), filters={"countOnly": 1})
 
-    def lists(self) -> list[MailjetList]:
-        """Every contact list of the account (pages of 1,000)."""
+    def lists(self, include_deleted: bool = False) -> list[MailjetList]:
+        """Every contact list of the account (pages of 1,000); lists deleted in Mailjet
+        (which keeps them, reinstatable) only when asked for."""
         return [
             MailjetList(
                 id=int(row["ID"]),
                 name=row.get("Name", ""),
                 address=row.get("Address", ""),
                 subscriber_count=int(row.get("SubscriberCount") or 0),
+                deleted=bool(row.get("IsDeleted")),
             )
             for row in self._pages("contactslist", Op("lists"))
-            if not row.get("IsDeleted")
+            if include_deleted or not row.get("IsDeleted")
         ]
+
+    def reinstate_list(self, list_id: int) -> None:
+        """Undo a deletion made in Mailjet (``IsDeleted`` false); raises
+        ``MailjetNotFound`` when Mailjet no longer has the list at all."""
+        self._call(
+            Op("reinstate_list", {"list_id": list_id}),
+            lambda: self._client.contactslist.update(id=list_id, data={"IsDeleted": False}),
+        )
+
+    def new_list(self, name: str, deleted_id: int | None = None) -> MailjetList:
+        """A new, empty list with this name, in place of a deleted one. Mailjet may keep
+        a deleted list's name reserved, so the deleted list is renamed out of the way
+        first (its history stays in Mailjet, under "<name> (deleted <id>)")."""
+        if deleted_id:
+            for old in self.lists(include_deleted=True):
+                if old.id == int(deleted_id) and old.name.strip().casefold() == name.casefold():
+                    self.rename_list(old.id, f"{name} (deleted {old.id})")
+        return self.create_list(name)
 
     def create_list(self, name: str) -> MailjetList:
         row = self._first(
@@ -289,9 +316,9 @@ class MailjetGateway:
         id, else by its name; otherwise it is created. Problems are reported per campaign
         (``EnsuredList.error``), they do not stop the others.
         """
-        existing = self.lists()
-        by_id = {lst.id: lst for lst in existing}
-        by_name = {lst.name.strip().casefold(): lst for lst in existing}
+        everything = self.lists(include_deleted=True)
+        by_id = {lst.id: lst for lst in everything}
+        by_name = {lst.name.strip().casefold(): lst for lst in everything if not lst.deleted}
         taken: dict[str, Any] = {}
         result: dict[Any, EnsuredList] = {}
         for ref, name, list_id in wanted:
@@ -318,9 +345,18 @@ class MailjetGateway:
     def _ensure_one(self, ref, name, list_id, by_id, by_name) -> EnsuredList:
         current = by_id.get(int(list_id)) if list_id else None
         adopted = False
+        if current is not None and current.deleted:
+            # Deleted in Mailjet, which keeps it with its unsubscribes: a user decides
+            # between reinstating it and starting a new list; nothing is created here.
+            note = Note("list_deleted", {"list_id": current.id, "name": current.name})
+            return EnsuredList(ref, current.id, name, deleted=True, error=note)
         if current is None:
             current = by_name.get(name.casefold())
             adopted = current is not None
+        if current is None and list_id:
+            # The list is gone altogether (or belongs to another Mailjet account).
+            note = Note("list_deleted", {"list_id": int(list_id), "name": name})
+            return EnsuredList(ref, int(list_id), name, deleted=True, error=note)
         if current is None:
             created = self.create_list(name)
             by_id[created.id] = created

@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "list_name_taken": ERROR,  # name
     "list_renamed": INFO,  # name
     "list_recreated": WARNING,  # old_id, new_id
+    "list_deleted": ERROR,  # list_id, name: deleted in Mailjet, a user decides
     # Mailjet as a whole (the engine's exceptions)
     "auth_failed": ERROR,  # status
     "auth_forbidden": ERROR,  # status
@@ -50,6 +51,7 @@ OPERATIONS = frozenset(
         "lists",  # the contact lists
         "create_list",  # name
         "rename_list",  # list_id, name
+        "reinstate_list",  # list_id
         "count_members",  # list_id
         "count_excluded",  # list_id
         "list_members",  # list_id
