@@ -7,7 +7,6 @@ import io
 from unittest import mock
 
 import pytest
-import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
 from ems_mailjet.services.errors import MailjetUnavailable

@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from urllib3.util.retry import Retry
 from mailjet_rest import (
     ApiError,
     ApiRateLimitError,
@@ -47,6 +46,7 @@ from tenacity import (
     wait_exponential,
     wait_random,
 )
+from urllib3.util.retry import Retry
 
 from .errors import (
     MailjetAuthFailed,

@@ -24,7 +24,8 @@ The SIGKILL row needs a real Odoo process and committed data; it has its own tes
 
 Limits the rows document rather than test away: a list deleted in Mailjet may take its
 unsubscribes with it, so the "remote list deleted" row lets the ERP read them first (an
-unsubscribe made in a hard-deleted list after the last run cannot be recovered). The sandbox's ``/revoke`` lasts until a reset, so a revocation mid-run is a 401
+unsubscribe made in a hard-deleted list after the last run cannot be recovered). The
+sandbox's ``/revoke`` lasts until a reset, so a revocation mid-run is a 401
 answer to every call (same status and body) that "the admin's new key" clears. Odoo's
 test framework raises HTTP timeouts under 10 s to 10 s; this class keeps the gateway's
 timeout for calls to the sandbox, so the timeout row costs about a second.
