@@ -17,6 +17,9 @@ _lt = LazyTranslate(__name__)
 # Lines the Odoo side adds around the engine's, with their level.
 ODOO_CODES = {
     "another_run_running": INFO,
+    "webhook_dead": WARNING,  # Mailjet suspended the webhook; register it again
+    "webhook_alive": INFO,  # the answer of "Check webhook"
+    "webhook_none": INFO,
     "participant_refused": ERROR,  # detail: the participant's own "Mailjet error" field
     "run_interrupted": WARNING,
     "window_ended": INFO,  # count
@@ -91,6 +94,16 @@ MESSAGES = {
     ),
     "window_ended": _lt("The sync window ended; %(count)s list(s) continue next time."),
     "no_credentials": _lt("Enter the API key and the API password first."),
+    "webhook_dead": _lt(
+        "Mailjet has suspended this database's webhook, so unsubscribes arrive only with "
+        "the synchronisations. Click 'Register in Mailjet' on the interface: the webhook "
+        "gets a new address and Mailjet posts to it again."
+    ),
+    "webhook_none": _lt(
+        "No webhook of this database is registered in Mailjet; unsubscribes arrive with "
+        "the synchronisations. Click 'Register in Mailjet' to have them within seconds."
+    ),
+    "webhook_alive": _lt("Mailjet posts unsubscribes to this database's webhook."),
     "participant_refused": _lt(
         "Mailjet refused this address (%(detail)s). It is not sent again until the address "
         "changes or you click 'Try again'."

@@ -693,6 +693,26 @@ class MailjetGateway:
                 ids.append(int(self._first(self._post("eventcallbackurl", what, data=data))["ID"]))
         return ids
 
+    def event_callback_status(self, url: str, event_types: Iterable[str]) -> str:
+        """How Mailjet holds this webhook (one call): ``"none"`` when no registration of
+        these event types points at ``url``, ``"dead"`` when Mailjet suspended one of
+        them (it then posts nothing until the URL changes), else ``"alive"``."""
+        wanted = {e.lower() for e in event_types}
+        rows = [
+            row
+            for row in self._get(
+                "eventcallbackurl", Op("event_callbacks"), filters={"Limit": 100}
+            ).get("Data", [])
+            if not row.get("IsBackup")
+            and str(row.get("EventType", "")).lower() in wanted
+            and row.get("Url") == url
+        ]
+        if not rows:
+            return "none"
+        if any(str(row.get("Status", "")).lower() == "dead" for row in rows):
+            return "dead"
+        return "alive"
+
     def resubscribe_with_consent(self, list_id: int, email: str, name: str = "") -> int:
         """D5 only: re-subscribe one contact that gave consent (``addforce``).
 
