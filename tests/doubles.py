@@ -324,6 +324,15 @@ class InMemoryMailjet:
         self._charge_pages(len(rows))
         return rows
 
+    def excluded_contacts(self) -> list[ContactRow]:
+        rows = [
+            ContactRow(c.id, c.email, c.name, c.excluded)
+            for c in self.contacts_by_email.values()
+            if c.excluded
+        ]
+        self._charge_pages(len(rows))
+        return rows
+
     def contacts(self, list_id: int, excluded: bool | None = None) -> list[ContactRow]:
         rows = [
             ContactRow(c.id, c.email, c.name, c.excluded)

@@ -80,8 +80,8 @@ class EmsCampaignParticipant(models.Model):
         copy=False,
         help="The address belongs to several employees or contacts, so none was linked.",
     )
-    mailjet_refused_email = fields.Char(readonly=True, copy=False)
-    mailjet_refused_reason = fields.Char(readonly=True, copy=False)
+    mailjet_refused_email = fields.Char(string="Address Mailjet refused", readonly=True, copy=False)
+    mailjet_refused_reason = fields.Char(string="Mailjet's reason", readonly=True, copy=False)
     mailjet_error = fields.Char(
         string="Mailjet error",
         compute="_compute_mailjet_error",

@@ -131,6 +131,7 @@ MESSAGES = {
     "op_list_members": _lt("the members of list %(list_id)s"),
     "op_list_contacts": _lt("the contacts of list %(list_id)s"),
     "op_contact": _lt("contact %(contact_id)s"),
+    "op_excluded": _lt("the contacts excluded from marketing"),
     "op_signups": _lt("the signups of list %(list_id)s"),
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),

@@ -408,6 +408,11 @@ class MailjetGateway:
         what = Op("list_contacts", {"list_id": list_id})
         return [_contact_row(row) for row in self._pages("contact", what, filters)]
 
+    def excluded_contacts(self) -> list[ContactRow]:
+        """Every contact of the account excluded from marketing (pages of 1,000)."""
+        filters = {"IsExcludedFromCampaigns": "true"}
+        return [_contact_row(row) for row in self._pages("contact", Op("excluded"), filters)]
+
     def contact(self, contact_id: int) -> ContactRow:
         body = self._get("contact", Op("contact", {"contact_id": contact_id}), id=contact_id)
         return _contact_row(self._first(body))

@@ -57,6 +57,7 @@ OPERATIONS = frozenset(
         "list_members",  # list_id
         "list_contacts",  # list_id
         "contact",  # contact_id
+        "excluded",  # the contacts excluded from marketing
         "signups",  # list_id
         "list_statistics",  # list_id
         "list_campaigns",  # list_id

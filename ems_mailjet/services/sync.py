@@ -138,6 +138,8 @@ class MailjetPort(Protocol):
 
     def contact(self, contact_id: int) -> ContactRow: ...
 
+    def excluded_contacts(self) -> list[ContactRow]: ...
+
     def signups(self, list_id: int, since: Any = None) -> list[Signup]: ...
 
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult: ...
@@ -348,7 +350,8 @@ def _refresh_exclusions(
 ) -> None:
     """A contact pushed to the list may already be excluded from marketing in Mailjet
     (a global flag): when the count says so, read the excluded members once."""
-    if excluded_count == len(_ErpKnowledge(participants).excluded):
+    known = _ErpKnowledge(participants)
+    if excluded_count in (len(known.excluded), known.excluded_subscribed):
         return
     excluded = {normalize_email(r.email) for r in mailjet.contacts(list_id, excluded=True)}
     flags = {}
@@ -445,7 +448,8 @@ def pull(
     if unsubscribed != len(known.unsubscribed) or resignups:
         view = _read_unsubscribed(mailjet, list_id, known, signups, total)
         how = PULL_FULL if view.complete else PULL_UNSUBSCRIBED
-    if not view.complete and excluded != len(known.excluded):
+    # Mailjet may count only subscribed members of a list: either count is as predicted.
+    if not view.complete and excluded not in (len(known.excluded), known.excluded_subscribed):
         rows = mailjet.contacts(list_id, excluded=True)
         view = replace(view, excluded_emails=frozenset(normalize_email(r.email) for r in rows))
     return view, counters, how
@@ -473,6 +477,7 @@ class _ErpKnowledge:
                 self.unsubscribed.add(email)
             if p.excluded:
                 self.excluded.add(email)
+        self.excluded_subscribed = len(self.excluded - self.unsubscribed)
 
 
 def _read_everything(
@@ -485,7 +490,21 @@ def _read_everything(
     contacts = mailjet.contacts(list_id)
     unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
     resolve = _resolver(mailjet, list_id, known, signups)
-    return _complete_view(contacts, unsub_rows, signups, resolve)
+    view = _complete_view(contacts, unsub_rows, signups, resolve)
+    return _with_exclusions_of_unlisted(mailjet, view)
+
+
+def _with_exclusions_of_unlisted(mailjet: MailjetPort, view: MailjetView) -> MailjetView:
+    """Members the list's contact listing left out carry no exclusion flag; the account's
+    excluded contacts (usually few, read only then) give it."""
+    if all(r.excluded is not None for r in view.recipients):
+        return view
+    excluded = {normalize_email(c.email) for c in mailjet.excluded_contacts()}
+    recipients = tuple(
+        r if r.excluded is not None else replace(r, excluded=r.email in excluded)
+        for r in view.recipients
+    )
+    return replace(view, recipients=recipients, excluded_emails=None)
 
 
 def _resolver(mailjet, list_id, known, signups):
@@ -572,7 +591,8 @@ def _read_unsubscribed(
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
         resolve = _resolver(mailjet, list_id, known, signups)
-        return _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
+        view = _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
+        return _with_exclusions_of_unlisted(mailjet, view)
     for cid in unknown:
         try:
             email_of[cid] = normalize_email(mailjet.contact(cid).email)
