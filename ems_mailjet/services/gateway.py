@@ -594,32 +594,43 @@ class MailjetGateway:
 
     def _applied(self, list_id, action, chunk) -> tuple[set[str], set[str]]:
         """(addresses of the chunk the list shows as the action wanted, addresses whose
-        state could not be established)."""
+        state could not be established).
+
+        listrecipient rows carry no address, so the list's contacts are read too (one
+        call per 1,000 members each). Mailjet may leave unsubscribed members out of the
+        contacts; an address of the chunk not found there is then looked up on its own
+        (``listrecipient?ContactEmail=``, one call each) when there are few such
+        addresses, else its outcome stays unknown.
+        """
         rows = {r.contact_id: r for r in self.recipients(list_id)}
         email_of = {c.id: c.email.strip().lower() for c in self.contacts(list_id)}
-        hidden = [cid for cid in rows if cid not in email_of]
-        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        state = {email_of[cid]: row.unsubscribed for cid, row in rows.items() if cid in email_of}
+        hidden = len(rows) - len(state)
+        missing = [c.email for c in chunk if c.email not in state]
         unknown: set[str] = set()
-        if len(hidden) <= pages:
-            for cid in hidden:
-                try:
-                    email_of[cid] = self.contact(cid).email.strip().lower()
-                except MailjetNotFound:
-                    continue
-        else:
-            # Members the contact listing hides (unsubscribed ones): their addresses stay
-            # unknown, so a contact not found may still be one of them.
-            unknown = {c.email for c in chunk}
-        state = {email_of[cid]: row for cid, row in rows.items() if cid in email_of}
-        applied = set()
-        for contact in chunk:
-            row = state.get(contact.email)
-            if row is None:
-                continue
-            if action == UNSUB and not row.unsubscribed:
-                continue
-            applied.add(contact.email)
+        if hidden and missing:
+            if len(missing) <= max(10, -(-len(rows) // PAGE_SIZE)):
+                for email in missing:
+                    found = self._recipient_of(list_id, email)
+                    if found is not None:
+                        state[email] = found
+            else:
+                unknown = set(missing)
+        applied = {
+            c.email for c in chunk if c.email in state and (action != UNSUB or state[c.email])
+        }
         return applied, unknown - applied
+
+    def _recipient_of(self, list_id: int, email: str) -> bool | None:
+        """Whether ``email`` is an unsubscribed (True) or subscribed (False) member of the
+        list, or None when it is not a member (one call)."""
+        body = self._get(
+            "listrecipient",
+            Op("list_members", {"list_id": list_id}),
+            filters={"ContactsList": list_id, "ContactEmail": email},
+        )
+        rows = body.get("Data") or []
+        return bool(rows[0].get("IsUnsubscribed")) if rows else None
 
     def _poll_job(self, list_id: int, job_id: int) -> dict:
         def read() -> dict:
