@@ -3,13 +3,16 @@
 * Every call has a timeout (``timeout=(connect, read)``, default 5 s / 60 s).
 * 429, 5xx, timeouts and dropped connections are retried with exponential backoff and
   jitter, a bounded number of times (``RetryPolicy``, implemented with tenacity); then
-  ``MailjetUnavailable`` is raised. 400, 401, 403 and 404 are never retried.
+  ``MailjetUnavailable`` is raised. This is the only retry layer: the client's own https
+  retries are switched off, so ``calls`` counts HTTP requests. 400, 401, 403 and 404 are
+  never retried.
 * A rejected key or secret becomes one ``MailjetAuthFailed``. The secret is handed to the
   client once and never kept, logged or shown (D8).
 * Bulk pushes use ``contactslist/{id}/managemanycontacts`` with ``addnoforce`` (accepted)
   or ``unsub`` (declined) only, in chunks (default 5,000), and every job is polled to its
-  final state; per-contact errors are read from the job's error file and reported, the
-  rest of the contacts go on (D3). ``addforce`` is used in exactly one place,
+  final state; per-contact errors are read from the job's error file, whatever the job's
+  status, and reported, the rest of the contacts go on (D3); when the file cannot be read,
+  the list is read back. ``addforce`` is used in exactly one place,
   ``resubscribe_with_consent`` (D5); ``remove`` is never used.
 * Lists are read with ``Limit=1000`` pages; counts with ``countOnly=1``.
 """
@@ -489,8 +492,9 @@ class MailjetGateway:
         """Send contacts in chunks, then poll every job to its final state.
 
         All chunks are submitted first, then polled, so Mailjet works on them in
-        parallel. A contact Mailjet refused is in ``failed``; a job that ended in
-        ``Error`` puts its whole chunk in ``job_errors`` and none of it in ``succeeded``.
+        parallel. A contact Mailjet refused is in ``failed``; a job that applied
+        nothing puts its whole chunk in ``job_errors`` and none of it in ``succeeded``
+        (a job in ``Error`` that applied most of its chunk is read contact by contact).
         If Mailjet becomes unavailable part-way, the jobs already submitted are still
         polled, the result says so in ``interrupted`` and holds what was confirmed.
         """
@@ -572,11 +576,11 @@ class MailjetGateway:
                 result.succeeded.append(contact)
 
     def _establish_from_list(self, list_id, job, chunk, result: PushResult, params) -> None:
-        """What a job applied, read back from the list (one call per 1,000 members, plus
-        one per member whose address the contact listing does not show, at most as many
-        as pages were read). A contact found as the action wanted succeeded; when Mailjet
-        applied part of the chunk, the others were refused; when it applied none, the
-        job failed and the chunk is sent again next run."""
+        """What a job applied, read back from the list (see ``_applied`` for the cost). A
+        contact found as the action wanted succeeded; when Mailjet applied part of the
+        chunk, the others were refused; when it applied none, the job failed and the
+        chunk is sent again next run; a contact whose state stays unknown is sent again
+        next run too."""
         applied, unknown = self._applied(list_id, result.action, chunk)
         detail = str(job.get("Error") or job.get("Status") or "")
         if not applied:
