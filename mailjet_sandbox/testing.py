@@ -24,12 +24,7 @@ from typing import Any
 # through ``POST /_sandbox/config``. The environment variable MAILJET_SANDBOX_READINGS
 # replaces this table for a whole test run: "" plays every documented reading,
 # "list_delete=hard,contact_list_filter=all" those two and the documented other ones.
-# TODO(issue 10): engine not yet right under the documented default
-ENGINE_READINGS: dict[str, str] = {
-    "partial_error_status": "Completed",
-    "list_delete": "hard",
-    "contact_list_filter": "all",
-}
+ENGINE_READINGS: dict[str, str] = {}
 READINGS_ENV = "MAILJET_SANDBOX_READINGS"
 
 

@@ -66,6 +66,8 @@ class StoredParticipant:
     signup_ip: str = ""
     confirm_ip: str = ""
     confirmed_at: datetime | None = None
+    refused_email: str = ""
+    refused_reason: str = ""
 
     def snapshot(self) -> Participant:
         return Participant(
@@ -78,6 +80,7 @@ class StoredParticipant:
             mailjet_contact_id=self.mailjet_contact_id,
             excluded=self.excluded,
             suppressed=self.suppressed,
+            refused_email=self.refused_email,
         )
 
 
@@ -186,6 +189,15 @@ class InMemoryParticipants:
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         for key, flag in flags.items():
             self._set(key, "excluded", flag)
+
+    def mark_refused(self, refusals: Mapping[Key, tuple[str, str]]) -> None:
+        for key, (email, reason) in refusals.items():
+            self._set(key, "refused_email", email)
+            self.rows[key].refused_reason = reason
+
+    def try_again(self, key: int) -> None:
+        """A user asks to send a refused address again."""
+        self.rows[key].refused_email = ""
 
     def match_records(
         self, emails: Collection[str]
@@ -320,6 +332,15 @@ class InMemoryMailjet:
                 unsubscribed_at=m.unsubscribed_at,
             )
             for email, m in self._members(list_id, unsubscribed).items()
+        ]
+        self._charge_pages(len(rows))
+        return rows
+
+    def excluded_contacts(self) -> list[ContactRow]:
+        rows = [
+            ContactRow(c.id, c.email, c.name, c.excluded)
+            for c in self.contacts_by_email.values()
+            if c.excluded
         ]
         self._charge_pages(len(rows))
         return rows

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..services.emails import InvalidEmail, normalize_email, validate_email
+from .ems_mailjet_messages import render
 
 # A spreadsheet runs a cell that starts like a formula. Names and addresses also come from
 # outside (Mailjet signups), so no exported cell starts that way (CSV/formula injection;
@@ -78,6 +79,13 @@ class EmsCampaignParticipant(models.Model):
         readonly=True,
         copy=False,
         help="The address belongs to several employees or contacts, so none was linked.",
+    )
+    mailjet_refused_email = fields.Char(string="Address Mailjet refused", readonly=True, copy=False)
+    mailjet_refused_reason = fields.Char(string="Mailjet's reason", readonly=True, copy=False)
+    mailjet_error = fields.Char(
+        string="Mailjet error",
+        compute="_compute_mailjet_error",
+        help="Why Mailjet refused this address; empty when all is well.",
     )
     consent_note = fields.Text(string="Consent", readonly=True, copy=False)
     consent_date = fields.Date(string="Consent given on", readonly=True, copy=False)
@@ -456,6 +464,24 @@ class EmsCampaignParticipant(models.Model):
     def action_mailjet_gdpr_erase(self):
         """Erase this person's data in Mailjet and in the campaigns (asks first)."""
         return self.env["ems.mailjet.gdpr.erase"]._open(self)
+
+    @api.depends("mailjet_refused_email", "mailjet_refused_reason", "email_normalized")
+    def _compute_mailjet_error(self):
+        for participant in self:
+            refused = participant.mailjet_refused_email
+            if refused and refused == participant.email_normalized:
+                participant.mailjet_error = render(
+                    self.env,
+                    "participant_refused",
+                    {"detail": participant.mailjet_refused_reason or ""},
+                )
+            else:
+                participant.mailjet_error = False
+
+    def action_mailjet_try_again(self):
+        """Send an address Mailjet refused once more at the next synchronisation."""
+        self.write({"mailjet_refused_email": False, "mailjet_refused_reason": False})
+        return True
 
     def action_decline(self):
         """Decline by hand (e.g. the customer phoned in): the next synchronisation

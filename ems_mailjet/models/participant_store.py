@@ -30,6 +30,7 @@ class OdooParticipantStore:
         "mailjet_synced_state",
         "mailjet_contact_id",
         "mailjet_excluded",
+        "mailjet_refused_email",
     )
 
     def __init__(self, campaign):
@@ -59,6 +60,7 @@ class OdooParticipantStore:
                 mailjet_contact_id=external_id(p.mailjet_contact_id),
                 excluded=p.mailjet_excluded,
                 suppressed=p.email_normalized in suppressed,
+                refused_email=p.mailjet_refused_email or "",
             )
             for p in records
         ]
@@ -187,6 +189,14 @@ class OdooParticipantStore:
             "mailjet_contact_id", {k: stored_id(v) for k, v in ids.items()}, "varchar"
         )
         self._propagate("mailjet_contact_id", ids.keys())
+
+    def mark_refused(self, refusals):
+        self._bulk_update(
+            "mailjet_refused_email", {k: v[0] for k, v in refusals.items()}, "varchar"
+        )
+        self._bulk_update(
+            "mailjet_refused_reason", {k: v[1][:500] for k, v in refusals.items()}, "varchar"
+        )
 
     def set_exclusions(self, flags):
         self._bulk_update("mailjet_excluded", flags, "boolean")

@@ -55,6 +55,7 @@ class Participant:
     mailjet_contact_id: int | None = None
     excluded: bool = False
     suppressed: bool = False  # the address was erased: never sent to Mailjet again
+    refused_email: str = ""  # the address Mailjet last refused; not sent again as is
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,10 @@ class ParticipantStore(Protocol):
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         """Whether each participant is excluded from marketing in Mailjet (global flag)."""
 
+    def mark_refused(self, refusals: Mapping[Key, tuple[str, str]]) -> None:
+        """Mailjet refused these participants' addresses: ``(address, Mailjet's reason)``.
+        The address is not sent again until it changes or a user asks to try again."""
+
     def match_records(
         self, emails: Collection[str]
     ) -> tuple[Iterable[EmployeeRecord], Iterable[PartnerRecord]]:
@@ -137,6 +141,8 @@ class MailjetPort(Protocol):
     def contacts(self, list_id: int, excluded: bool | None = None) -> list[ContactRow]: ...
 
     def contact(self, contact_id: int) -> ContactRow: ...
+
+    def excluded_contacts(self) -> list[ContactRow]: ...
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]: ...
 
@@ -245,9 +251,10 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
     # Unsubscribes first: if the run is cut short, the safe half is done.
     pushed = False
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
+    refused = _refused_addresses(participants)
     for action, contacts, state in (
-        (UNSUB, plan.to_unsubscribe, DECLINED),
-        (ADD, plan.to_add, ACCEPTED),
+        (UNSUB, _not_refused(plan.to_unsubscribe, refused), DECLINED),
+        (ADD, _not_refused(plan.to_add, refused), ACCEPTED),
     ):
         if not contacts:
             continue
@@ -263,10 +270,14 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         else:
             report.pushed += count
         keys_of = {c.email: c.keys for c in contacts}
+        refusals = {}
         for problem in result.failed:
             keys = keys_of.get(problem.email) or (None,)
             params = {"email": problem.email, "detail": problem.message}
             report.add(Note("contact_refused", params, keys[0]))
+            refusals.update({k: (problem.email, problem.message) for k in keys if k is not None})
+        if refusals and hasattr(store, "mark_refused"):
+            store.mark_refused(refusals)
         for line in result.job_errors:
             report.add(line)
         if result.interrupted:
@@ -287,6 +298,28 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
         after = _after_run(participants, plan, confirmed_states, created)
         _refresh_exclusions(mailjet, list_id, store, excluded, after)
+
+
+def _refused_addresses(participants: Sequence[Participant]) -> dict[Key, str]:
+    """The participants whose current address Mailjet refused before."""
+    refused = {}
+    for p in participants:
+        if p.refused_email and _normalized(p.refused_email) == _normalized(p.email):
+            refused[p.key] = p.refused_email
+    return refused
+
+
+def _not_refused(contacts: Sequence[PushContact], refused: Mapping[Key, str]) -> list:
+    """One refused address never holds back another, and is not sent every night: a
+    contact all of whose participants Mailjet refused with this very address waits
+    until the address changes or a user asks to try again."""
+    if not refused:
+        return list(contacts)
+    return [c for c in contacts if not c.keys or not all(k in refused for k in c.keys)]
+
+
+def _normalized(email: str) -> str:
+    return normalize_email(email)
 
 
 def _after_run(
@@ -325,7 +358,8 @@ def _refresh_exclusions(
 ) -> None:
     """A contact pushed to the list may already be excluded from marketing in Mailjet
     (a global flag): when the count says so, read the excluded members once."""
-    if excluded_count == len(_ErpKnowledge(participants).excluded):
+    known = _ErpKnowledge(participants)
+    if excluded_count in (len(known.excluded), known.excluded_subscribed):
         return
     excluded = {normalize_email(r.email) for r in mailjet.contacts(list_id, excluded=True)}
     flags = {}
@@ -455,7 +489,7 @@ def pull(
     newcomers = {normalize_email(s.email) for s in fresh} - known.members
 
     if full or total != len(known.members) + len(newcomers):
-        view = _read_everything(mailjet, list_id, signups)
+        view = _read_everything(mailjet, list_id, signups, known)
         return view, counters, PULL_FULL
 
     view = MailjetView(signups=signups)
@@ -466,7 +500,8 @@ def pull(
     if unsubscribed != len(known.unsubscribed) or resignups:
         view = _read_unsubscribed(mailjet, list_id, known, signups, total)
         how = PULL_FULL if view.complete else PULL_UNSUBSCRIBED
-    if not view.complete and excluded != len(known.excluded):
+    # Mailjet may count only subscribed members of a list: either count is as predicted.
+    if not view.complete and excluded not in (len(known.excluded), known.excluded_subscribed):
         rows = mailjet.contacts(list_id, excluded=True)
         view = replace(view, excluded_emails=frozenset(normalize_email(r.email) for r in rows))
     return view, counters, how
@@ -494,25 +529,69 @@ class _ErpKnowledge:
                 self.unsubscribed.add(email)
             if p.excluded:
                 self.excluded.add(email)
+        self.excluded_subscribed = len(self.excluded - self.unsubscribed)
 
 
 def _read_everything(
-    mailjet: MailjetPort, list_id: int, signups: tuple[Signup, ...]
+    mailjet: MailjetPort,
+    list_id: int,
+    signups: tuple[Signup, ...],
+    known: _ErpKnowledge | None = None,
 ) -> MailjetView:
     """Every member with its state: the list's contacts plus its unsubscribed rows."""
     contacts = mailjet.contacts(list_id)
     unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
-    return _complete_view(contacts, unsub_rows, signups)
+    resolve = _resolver(mailjet, list_id, known, signups)
+    view = _complete_view(contacts, unsub_rows, signups, resolve)
+    return _with_exclusions_of_unlisted(mailjet, view)
+
+
+def _with_exclusions_of_unlisted(mailjet: MailjetPort, view: MailjetView) -> MailjetView:
+    """Members the list's contact listing left out carry no exclusion flag; the account's
+    excluded contacts (usually few, read only then) give it."""
+    if all(r.excluded is not None for r in view.recipients):
+        return view
+    excluded = {normalize_email(c.email) for c in mailjet.excluded_contacts()}
+    recipients = tuple(
+        r if r.excluded is not None else replace(r, excluded=r.email in excluded)
+        for r in view.recipients
+    )
+    return replace(view, recipients=recipients, excluded_emails=None)
+
+
+def _resolver(mailjet, list_id, known, signups):
+    """Contact id → address: what the ERP and the signups know, else one call."""
+    email_of = dict(known.email_of_contact) if known else {}
+    for s in signups:
+        if s.contact_id:
+            email_of.setdefault(s.contact_id, normalize_email(s.email))
+
+    def resolve(contact_id: int) -> str | None:
+        if contact_id not in email_of:
+            try:
+                email_of[contact_id] = normalize_email(mailjet.contact(contact_id).email)
+            except MailjetNotFound:
+                _log.warning("Mailjet contact %s of list %s no longer exists", contact_id, list_id)
+                return None
+        return email_of[contact_id]
+
+    return resolve
 
 
 def _complete_view(
     contacts: Sequence[ContactRow],
     unsub_rows: Mapping[int, ListRecipientRow],
     signups: tuple[Signup, ...],
+    resolve=None,
 ) -> MailjetView:
+    """The complete view of a list. Mailjet may leave unsubscribed members out of a
+    list's contacts; their unsubscribe rows are resolved to addresses (``resolve``)
+    rather than dropped, so that no unsubscribe is lost."""
     recipients = []
+    listed = set()
     for c in contacts:
         row = unsub_rows.get(c.id)
+        listed.add(c.id)
         recipients.append(
             Recipient(
                 email=normalize_email(c.email),
@@ -524,6 +603,20 @@ def _complete_view(
                 name=c.name,
             )
         )
+    for cid, row in unsub_rows.items():
+        if cid in listed or not row.unsubscribed or resolve is None:
+            continue
+        email = resolve(cid)
+        if email:
+            recipients.append(
+                Recipient(
+                    email=email,
+                    contact_id=cid,
+                    unsubscribed=True,
+                    unsubscribed_at=row.unsubscribed_at,
+                    subscribed_at=row.subscribed_at,
+                )
+            )
     return MailjetView(
         recipients=tuple(recipients),
         signups=signups,
@@ -549,7 +642,9 @@ def _read_unsubscribed(
     pages = max(1, math.ceil(total / 1000))
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
-        return _complete_view(mailjet.contacts(list_id), rows, signups)
+        resolve = _resolver(mailjet, list_id, known, signups)
+        view = _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
+        return _with_exclusions_of_unlisted(mailjet, view)
     for cid in unknown:
         try:
             email_of[cid] = normalize_email(mailjet.contact(cid).email)
