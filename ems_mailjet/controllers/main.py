@@ -1,4 +1,4 @@
-"""Mailjet's Event API webhook: unsubscribes arrive within seconds (R7, D4, D8).
+"""Mailjet's Event API webhook: unsubscribes arrive within seconds.
 
 ``POST /ems_mailjet/webhook/<token>`` with HTTP basic credentials, both generated per
 interface (``ems.interface.webhook_url``). Mailjet signs nothing, so the unguessable
@@ -41,7 +41,7 @@ class MailjetWebhookController(http.Controller):
         if not interface:
             return request.make_json_response({"status": "error", "error": "not found"}, status=404)
         if not self._webhook_authorized(interface):
-            # No credentials, no token, no body in the log (D8).
+            # No credentials, no token, no body in the log.
             _logger.warning(
                 "Mailjet webhook: missing or wrong credentials for interface %s from %s",
                 interface.id,
@@ -95,7 +95,7 @@ class MailjetWebhookController(http.Controller):
         return interfaces
 
     def _webhook_authorized(self, interface):
-        """Do the request's HTTP basic credentials match the interface's (D8)?"""
+        """Do the request's HTTP basic credentials match the interface's?"""
         given = _basic_credentials(request.httprequest.headers.get("Authorization"))
         expected_user = (interface.webhook_user or "").encode()
         expected_password = (interface.webhook_password or "").encode()

@@ -38,7 +38,7 @@ TEST_CONNECTION_TIMEOUT = (3.0, 7.0)
 
 
 class EmsInterface(models.Model):
-    """A connection to an external system; today only Mailjet (R1)."""
+    """A connection to an external system; today only Mailjet."""
 
     _name = "ems.interface"
     _description = "Interface to an external system"
@@ -70,7 +70,7 @@ class EmsInterface(models.Model):
         "never shown again.",
     )
     # The form edits the secret through this field: it always reads empty, so the
-    # stored secret never travels back to a browser (R1, D8).
+    # stored secret never travels back to a browser.
     api_secret_input = fields.Char(
         string="New API password",
         compute="_compute_api_secret_input",
@@ -338,14 +338,14 @@ class EmsInterface(models.Model):
         self.env.ref(CRON_XMLID).sudo()._trigger()
 
     def export_data(self, fields_to_export):
-        """The API password never leaves the database through an export (D8)."""
+        """The API password never leaves the database through an export."""
         if any(path.split("/")[0] in _SECRET_FIELDS for path in fields_to_export):
             raise AccessError(self._secret_refused_message())
         return super().export_data(fields_to_export)
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         """Also when the export starts from a campaign or a run (``mailjet_interface_id/
-        api_secret``): every export path to an interface ends here (D8)."""
+        api_secret``): every export path to an interface ends here."""
         if any(path and path[0] in _SECRET_FIELDS for path in fields):
             raise AccessError(self._secret_refused_message())
         return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)

@@ -219,7 +219,7 @@ class EmsMailjetSyncRun(models.Model):
 
     @api.model
     def _close_interrupted(self, interface):
-        """A run still "running" while its interface's lock is free was killed mid-way (D7)."""
+        """A run still "running" while its interface's lock is free was killed mid-way."""
         for stale in self.search([("interface_id", "=", interface.id), ("state", "=", "running")]):
             last_seen = stale.write_date
             stale._log("run_interrupted")

@@ -152,7 +152,7 @@ class OdooParticipantStore:
                 "confirmed_at": _to_odoo_datetime(person.confirmed_at),
                 "confirm_ip": person.confirm_ip or False,
             }
-            # R11: a matched record brings its own name, e-mail stays as signed up.
+            # A matched record brings its own name, e-mail stays as signed up.
             if person.match_kind == "employee":
                 vals["employee_id"] = person.match_id
             elif person.match_kind == "partner":

@@ -1,10 +1,10 @@
 """The Mailjet sync engine, in plain Python (no ``odoo`` import anywhere in it).
 
 * ``emails``    normalise and validate addresses
-* ``matching``  incoming address → employee / partner (R11, R12)
+* ``matching``  incoming address → employee / partner
 * ``records``   the value objects (participant snapshot, Mailjet recipient, plan, …)
-* ``reconcile`` the rules: a pure function from both sides to a plan (R7, R8, D4)
-* ``gateway``   every Mailjet call, through mailjet-rest, with retries (D2, D3, D8)
+* ``reconcile`` the rules: a pure function from both sides to a plan
+* ``gateway``   every Mailjet call, through mailjet-rest, with retries
 * ``sync``      the orchestrator of one list (pull → reconcile → apply → push)
 * ``notes``     what a sync reports, as codes with parameters (never sentences)
 """

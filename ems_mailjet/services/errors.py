@@ -1,4 +1,4 @@
-"""Errors the engine raises. None of them ever carries the API secret (D8).
+"""Errors the engine raises. None of them ever carries the API secret.
 
 Each error has a ``code`` (one of ``notes.CODES``) and ``params``; ``note()`` makes the
 run-log line of it, which the Odoo side renders in the reader's language. ``str(error)``

@@ -1,4 +1,4 @@
-"""The gateway: every call the engine makes to Mailjet, through the official client (D2).
+"""The gateway: every call the engine makes to Mailjet, through the official client.
 
 * Every call has a timeout (``timeout=(connect, read)``, default 5 s / 60 s).
 * 429, 5xx, timeouts and dropped connections are retried with exponential backoff and
@@ -7,13 +7,13 @@
   retries are switched off, so ``calls`` counts HTTP requests. 400, 401, 403 and 404 are
   never retried.
 * A rejected key or secret becomes one ``MailjetAuthFailed``. The secret is handed to the
-  client once and never kept, logged or shown (D8).
+  client once and never kept, logged or shown.
 * Bulk pushes use ``contactslist/{id}/managemanycontacts`` with ``addnoforce`` (accepted)
   or ``unsub`` (declined) only, in chunks (default 5,000), and every job is polled to its
   final state; per-contact errors are read from the job's error file, whatever the job's
-  status, and reported, the rest of the contacts go on (D3); when the file cannot be read,
+  status, and reported, the rest of the contacts go on; when the file cannot be read,
   the list is read back. ``addforce`` is used in exactly one place,
-  ``resubscribe_with_consent`` (D5); ``remove`` is never used.
+  ``resubscribe_with_consent``; ``remove`` is never used.
 * Lists are read with ``Limit=1000`` pages; counts with ``countOnly=1``.
 """
 
@@ -83,7 +83,7 @@ DEFAULT_CHUNK_SIZE = 5000
 ADD = "addnoforce"
 UNSUB = "unsub"
 ADD_FORCE = "addforce"  # re-subscribes: only with the customer's consent
-_BULK_ACTIONS = (ADD, UNSUB)  # the only actions a bulk push may use (D4)
+_BULK_ACTIONS = (ADD, UNSUB)  # the only actions a bulk push may use
 _FINAL_JOB_STATES = {"completed", "error", "abort"}
 _JOB_ERROR_STATES = {"error", "abort"}
 
@@ -150,7 +150,7 @@ class ContactRow:
 
 @dataclass(frozen=True)
 class ListCounters:
-    """R5: how many contacts a list has, by subscription state."""
+    """How many contacts a list has, by subscription state."""
 
     total: int
     subscribed: int
@@ -192,7 +192,7 @@ class ListStatistics:
 
 @dataclass(frozen=True)
 class CampaignStatistics:
-    """R14/D6: one sent Mailjet campaign of a list, with its lifetime counters."""
+    """One sent Mailjet campaign of a list, with its lifetime counters."""
 
     campaign_id: int
     subject: str
@@ -312,7 +312,7 @@ class MailjetGateway:
         )
 
     def ensure_lists(self, wanted: Iterable[tuple[Any, str, int | None]]) -> dict[Any, EnsuredList]:
-        """Make sure each campaign has its list, named as in the ERP (R4).
+        """Make sure each campaign has its list, named as in the ERP.
 
         ``wanted`` holds ``(ref, name, stored list id or None)``. Costs one paged read of
         all lists plus one call per list created or renamed. A list is found by its stored
@@ -421,7 +421,7 @@ class MailjetGateway:
         return _contact_row(self._first(body))
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
-        """Widget signups of a list (R10), those confirmed from ``since`` (a ``ConfirmAt``
+        """Widget signups of a list, those confirmed from ``since`` (a ``ConfirmAt``
         value) on. Without ``since`` every signup, pending double opt-in ones (no
         ``ConfirmAt`` yet) included; the engine ignores those until they are confirmed."""
         filters: dict[str, Any] = {"ContactsList": list_id}
@@ -460,7 +460,7 @@ class MailjetGateway:
         return True
 
     def list_statistics(self, list_id: int) -> ListStatistics:
-        """R14/D6: lifetime message counters of everything sent to a list (one call)."""
+        """Lifetime message counters of everything sent to a list (one call)."""
         counters = self._statcounters("List", list_id, Op("list_statistics", {"list_id": list_id}))
         return ListStatistics.from_counters(counters)
 
@@ -485,7 +485,7 @@ class MailjetGateway:
         }
 
     def campaign_statistics(self, list_id: int) -> list[CampaignStatistics]:
-        """R14/D6: the sent campaigns of a list and their lifetime counters.
+        """The sent campaigns of a list and their lifetime counters.
 
         One paged read of the campaigns plus one ``statcounters`` call per campaign.
         """
@@ -755,7 +755,7 @@ class MailjetGateway:
         return "alive"
 
     def resubscribe_with_consent(self, list_id: int, email: str, name: str = "") -> int:
-        """D5 only: re-subscribe one contact that gave consent (``addforce``).
+        """Re-subscribe one contact that gave consent (``addforce``).
 
         This is the only call of the engine that can re-subscribe an unsubscribed
         contact; the sync never uses it. Returns the Mailjet contact id.

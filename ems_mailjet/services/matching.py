@@ -1,4 +1,4 @@
-"""Matching incoming e-mail addresses to employees and partners (R11, R12).
+"""Matching incoming e-mail addresses to employees and partners.
 
 Build a ``MatchIndex`` once from the employees and partners (O(n)), then match any
 number of incoming addresses in O(1) each:
@@ -12,7 +12,7 @@ number of incoming addresses in O(1) each:
   guess); none → the address alone.
 
 Nothing here creates or changes records: a participant without a match keeps only its
-e-mail address (R12).
+e-mail address.
 """
 
 from __future__ import annotations

@@ -10,14 +10,14 @@ Mailjet keeps one subscription per address and list):
 
 1. Pull before push. Mailjet's unsubscribes and signups are read first and decided
    here, before anything is sent to Mailjet.
-2. An unsubscribe in Mailjet wins (R7, D4). If Mailjet has the address unsubscribed,
+2. An unsubscribe in Mailjet wins. If Mailjet has the address unsubscribed,
    every participant with it becomes declined in the ERP; nothing is pushed.
    When this run did not read the address in Mailjet, the state Mailjet last confirmed
    (``synced_state``) stands for it.
-3. A decline in the ERP wins (D4). If any participant with the address is declined,
+3. A decline in the ERP wins. If any participant with the address is declined,
    the address is unsubscribed in Mailjet with ``unsub`` (also after a widget
    re-signup) and the other participants with that address are declined too.
-4. Unsubscribe is final (R8). Once Mailjet confirmed an unsubscribe, the sync never
+4. Unsubscribe is final. Once Mailjet confirmed an unsubscribe, the sync never
    subscribes the address again: an ERP participant switched back to accepted is
    declined again, unless Mailjet itself shows the address subscribed again. Only the
    consent action (``MailjetGateway.resubscribe_with_consent``) re-subscribes.
@@ -27,7 +27,7 @@ Mailjet keeps one subscription per address and list):
    unsubscribe, so declined participants are unsubscribed, never removed.
 6. Only differences are pushed. A participant whose Mailjet state is already its ERP
    state (``synced_state``, or what the pull saw) is marked synced without a call.
-7. Contacts only Mailjet has (widget signups, R10) become new participants, in the
+7. Contacts only Mailjet has (widget signups) become new participants, in the
    state Mailjet has them in. Signups not newer than the checkpoint are old news.
 8. Invalid addresses are reported and never pushed.
 9. Double opt-in: a widget signup that was not confirmed yet is no subscription. It is

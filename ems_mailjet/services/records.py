@@ -231,7 +231,7 @@ class NewParticipant:
     signup_ip: str = ""
     confirmed_at: datetime | None = None
     confirm_ip: str = ""
-    # Filled in by the orchestrator from the match index (R11):
+    # Filled in by the orchestrator from the match index:
     match_kind: str | None = None
     match_id: int | None = None
     match_ref: str | None = None

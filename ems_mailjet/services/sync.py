@@ -26,7 +26,7 @@ wrong does the run page through Mailjet (``Limit=1000``):
 A run that finds nothing to do therefore costs four calls and writes nothing on either
 side. Pushes go only to participants whose state differs from ``synced_state``; they are
 marked synced once Mailjet's job confirmed them, so a run cut short (crash, outage,
-end of the window) is finished by the next one (D7).
+end of the window) is finished by the next one.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class ParticipantStore(Protocol):
         """Create participants found in Mailjet; skip an address the campaign already has.
 
         Each carries its state, ``synced_state`` (= state), Mailjet contact id and match.
-        Never creates partners or employees (R12). Returns the new participants' keys by
+        Never creates partners or employees. Returns the new participants' keys by
         address.
         """
 
@@ -159,9 +159,9 @@ class RunReport:
     pushed: int = 0  # accepted participants added (ADD) and confirmed
     unsubscribed_in_mailjet: int = 0  # declined participants unsubscribed (UNSUB), confirmed
     declined_from_mailjet: int = 0  # ERP participants declined because of an unsubscribe
-    new_signups: int = 0  # participants created from Mailjet contacts (R10)
-    matched: int = 0  # ... of which linked to one employee or partner (R11)
-    unmatched: int = 0  # ... kept with the address only (R12)
+    new_signups: int = 0  # participants created from Mailjet contacts
+    matched: int = 0  # ... of which linked to one employee or partner
+    unmatched: int = 0  # ... kept with the address only
     ambiguous: int = 0  # ... with several candidates, not linked
     errors: int = 0  # len(error_lines)
     error_lines: list[Note] = field(default_factory=list)  # the error-level lines
@@ -169,7 +169,7 @@ class RunReport:
     marked_synced: int = 0  # participants confirmed without a push
     api_calls: int = 0
     pull: str = PULL_NONE  # how much of Mailjet was read
-    counters: ListCounters | None = None  # R5, as Mailjet counted at the end of the run
+    counters: ListCounters | None = None  # as Mailjet counted at the end of the run
     list_created: bool = False
     aborted: bool = False  # stopped by an error; the next run finishes the job
     duration: float = 0.0  # seconds
@@ -211,7 +211,7 @@ def sync_list(
 
     ``full`` reads the whole list even when the counts agree (a periodic safety net);
     ``known_empty`` skips reading a list this run just created. ``recount`` re-reads the
-    R5 counters after a push (three calls) so that ``report.counters`` is exact.
+    list counters after a push (three calls) so that ``report.counters`` is exact.
     """
     started = time.monotonic()
     calls_before = mailjet.calls
@@ -440,7 +440,7 @@ def _with_names(mailjet: MailjetPort, new: list[NewParticipant]) -> list[NewPart
 
 
 def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> list[NewParticipant]:
-    """R11: link each new participant to its one employee or partner, if any."""
+    """Link each new participant to its one employee or partner, if any."""
     emails = sorted({n.email for n in new})
     employees, partners = store.match_records(emails)
     index = MatchIndex.build(employees, partners)

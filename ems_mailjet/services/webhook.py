@@ -10,7 +10,7 @@ here is idempotent: the same batch decided twice gives the same declines.
   how many entries were skipped (no e-mail address, unknown event type, not an object).
   Raises ``ValueError`` when the body is not JSON or neither an object nor an array.
 * ``decide(events, list_ids)`` → ``Decisions``: which address to decline in which list,
-  since when (R7, D4). ``unsub`` declines the address in the list it left
+  since when. ``unsub`` declines the address in the list it left
   (``mj_list_id``); ``spam`` declines it in every list of the interface (a complaint is
   the strongest unsubscribe); a hard ``bounce`` and ``blocked`` are reported only;
   ``sent``, ``open``, ``click`` and soft bounces are ignored.
@@ -328,11 +328,11 @@ def decide(events: Iterable[MailjetEvent], list_ids: Iterable[int | str]) -> Dec
 
 
 def predates_consent(when: datetime, consent_date: date | None, tz: str | None) -> bool:
-    """True when an unsubscribe of ``when`` is older than a later consent (D5).
+    """True when an unsubscribe of ``when`` is older than a later consent.
 
     A participant re-subscribed with consent given on ``consent_date`` (a local date in
     ``tz``) must not be declined again by an old event that Mailjet delivers late. An
-    event of the consent's own day still wins (D4: in doubt, the unsubscribe wins).
+    event of the consent's own day still wins (in doubt, the unsubscribe wins).
     """
     if not consent_date:
         return False

@@ -1,4 +1,4 @@
-"""The nightly sync window (R3): when may an interface sync, and until when.
+"""The nightly sync window: when may an interface sync, and until when.
 
 A window opens every day at a local wall-clock time (default 22:00) in the interface's
 time zone and lasts a fixed number of minutes (default 60). Local time is resolved with

@@ -23,7 +23,7 @@ FAST = {
 }
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class MailjetSandboxCase(EmsMailjetCase):
     @classmethod
     def setUpClass(cls):

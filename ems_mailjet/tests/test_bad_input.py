@@ -148,7 +148,7 @@ FORMULA_NAMES = (
 )
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestBadInput(MailjetSandboxCase):
     def setUp(self):
         super().setUp()

@@ -4,7 +4,7 @@ from odoo.tests import Form, tagged
 from .common import EmsMailjetCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestCampaign(EmsMailjetCase):
     def test_counters_of_accepted_and_declined(self):
         self.participant(email="a@example.com")

@@ -13,7 +13,7 @@ from .common_sandbox import MailjetSandboxCase
 DAY = 24 * 3600
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestConsent(MailjetSandboxCase):
     def setUp(self):
         super().setUp()

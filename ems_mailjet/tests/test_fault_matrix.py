@@ -423,7 +423,7 @@ ROWS = (
 )
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet", "ems_mailjet_slow")
 class TestFaultMatrix(MailjetSandboxCase):
     """See the module docstring; one test per row of ``ROWS`` plus the SIGKILL row."""
 

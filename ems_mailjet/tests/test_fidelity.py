@@ -20,7 +20,7 @@ QUIET = (
 )
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet", "ems_mailjet_slow")
 class TestFidelity(MailjetSandboxCase):
     # ------------------------------------------------------------------ helpers
     def fresh(self, readings):

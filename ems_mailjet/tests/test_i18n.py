@@ -3,7 +3,7 @@ from odoo.tests import tagged
 from .common import EmsMailjetCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestGerman(EmsMailjetCase):
     @classmethod
     def setUpClass(cls):

@@ -7,7 +7,7 @@ from ..services.emails import EMAIL_PROBLEMS, unicode_domain_spelling
 from .common import EmsMailjetCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestParticipant(EmsMailjetCase):
     def test_R9_bare_email_is_a_participant(self):
         bare = self.participant(email="  Reader@Example.ORG ")
@@ -327,7 +327,7 @@ MIGRATION = "ems_mailjet/migrations/18.0.1.1.0/post-migrate.py"
 MIGRATION_MODULE = "ems_mailjet_migration_18_0_1_1_0"
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestIdna2008Migration(EmsMailjetCase):
     """18.0.1.1.0: addresses stored with IDNA 2003 (ß became ss) are normalised again."""
 

@@ -27,7 +27,7 @@ SMALL, LARGE = 50, 500
 SLACK = 3
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet", "ems_mailjet_slow")
 class TestSyncQueryCount(MailjetSandboxCase):
     @classmethod
     def setUpClass(cls):

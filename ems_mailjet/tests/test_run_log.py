@@ -39,7 +39,7 @@ SAMPLE = {
 }
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestRunLog(MailjetSandboxCase):
     @classmethod
     def setUpClass(cls):
@@ -118,7 +118,7 @@ class TestRunLog(MailjetSandboxCase):
         self.assertIn("Zeitüberschreitung", render(self.env_de, error.code, error.params))
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestWebhookProcess(MailjetSandboxCase):
     """The webhook's decisions, without HTTP: the model method the controller calls."""
 
@@ -142,7 +142,7 @@ class TestWebhookProcess(MailjetSandboxCase):
         self.assertEqual(self.interface._mailjet_webhook_process(parse_events(body)), (0, 1))
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestRunLogCompanies(TransactionCase):
     def test_an_admin_sees_only_the_log_lines_of_his_companies(self):
         company_b = self.env["res.company"].create({"name": "Company B (run log test)"})

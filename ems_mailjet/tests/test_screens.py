@@ -19,7 +19,7 @@ from .common_sandbox import MailjetSandboxCase
 MAILJET_LOGGERS = ("odoo.addons.ems_mailjet.models.ems_interface", "mailjet_rest")
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestScreensWithMailjet(MailjetSandboxCase):
     def test_R9_declined_by_hand_is_unsubscribed_at_the_next_sync(self):
         caller = self.participant(email="caller@example.com")
@@ -90,7 +90,7 @@ class TestScreensWithMailjet(MailjetSandboxCase):
         self.assertEqual(self.interface.read(["state", "last_error", "write_date"])[0], before)
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestConnectionTimeout(EmsMailjetCase):
     @classmethod
     def _request_handler(cls, s, r, /, **kw):

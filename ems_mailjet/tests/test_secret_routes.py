@@ -11,7 +11,7 @@ from .common import EmsMailjetCase
 SECRETS = ("api_secret", "api_secret_input", "webhook_password", "webhook_token", "webhook_user")
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestSecretRoutes(EmsMailjetCase):
     @classmethod
     def setUpClass(cls):

@@ -52,7 +52,7 @@ DENIED = (
 )
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestSecretsAccess(HttpCase):
     @classmethod
     def setUpClass(cls):

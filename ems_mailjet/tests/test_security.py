@@ -6,7 +6,7 @@ from odoo.tools import mute_logger
 from .common import EmsMailjetCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestSecurity(EmsMailjetCase):
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.models")
     def test_D8_campaign_user_cannot_read_the_secret(self):

@@ -19,7 +19,7 @@ MAILJET_LOGGERS = (
 )
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestSync(MailjetSandboxCase):
     def _people(self):
         partner = self.participant(partner_id=self.partner.id)

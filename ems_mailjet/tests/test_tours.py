@@ -18,7 +18,7 @@ TOUR_KEY = "tour-key"
 TOUR_SECRET = "tour-secret"
 
 
-@tagged("post_install", "-at_install", "ems_tours")
+@tagged("post_install", "-at_install", "ems_mailjet", "ems_mailjet_slow", "ems_tours")
 class TestTours(HttpCase):
     @classmethod
     def setUpClass(cls):

@@ -3,7 +3,7 @@ from odoo.tests import tagged
 from .common import EmsMailjetCase
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestViews(EmsMailjetCase):
     def _our_actions(self):
         data = self.env["ir.model.data"].search(

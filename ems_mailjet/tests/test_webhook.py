@@ -15,7 +15,7 @@ NOTE = "Unsubscribed in Mailjet (webhook)"
 SPAM_NOTE = "Reported as spam in Mailjet (webhook)"
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "ems_mailjet")
 class TestWebhook(HttpCase):
     @classmethod
     def setUpClass(cls):

@@ -8,7 +8,7 @@ from ..services.records import external_id
 
 
 class EmsConsentResubscribe(models.TransientModel):
-    """D5: undo an unsubscribe, on both sides at once, only with the customer's consent."""
+    """Undo an unsubscribe, on both sides at once, only with the customer's consent."""
 
     _name = "ems.consent.resubscribe"
     _description = "Re-subscribe with consent"
