@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "wizards/ems_consent_resubscribe_views.xml",
+        "wizards/ems_mailjet_sync_preview_views.xml",
         "views/ems_mailjet_sync_run_views.xml",
         "views/ems_interface_views.xml",
         "views/ems_campaign_participant_views.xml",

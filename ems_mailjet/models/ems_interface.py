@@ -10,9 +10,11 @@ from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 
 from ..services.errors import MailjetError, MailjetUnavailable
 from ..services.gateway import MailjetGateway, RetryPolicy
+from ..services.preview import addresses, plan_lists, preview_list
 from ..services.webhook import REGISTERED_EVENTS
 from ..services.window import current_window, next_window_start
 from .ems_mailjet_messages import render
+from .participant_store import OdooParticipantStore
 
 _logger = logging.getLogger(__name__)
 
@@ -480,6 +482,63 @@ class EmsInterface(models.Model):
         auto_commit = auto_commit and not getattr(threading.current_thread(), "testing", False)
         runs = self.env["ems.mailjet.sync.run"].sudo()
         return runs._execute(self, trigger, deadline=deadline, auto_commit=auto_commit)
+
+    # ------------------------------------------------------------------ preview
+    def _sync_preview(self, campaigns=None):
+        """What a synchronisation would do now, per campaign id, without doing it.
+
+        Each value holds the addresses concerned (``to_push``, ``to_unsubscribe``,
+        ``to_decline``, ``new_signups``), the list to create or rename, the decline
+        reasons, the signups' matches and what could not be read. It writes nothing in
+        the ERP or in Mailjet and makes only the reads a synchronisation starts with.
+        ``campaigns``: only these newsletter campaigns of the interface (default: all).
+        Raises ``MailjetError`` when Mailjet cannot be read at all."""
+        self.ensure_one()
+        every = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
+                order="mailjet_last_sync_at asc nulls first, id",
+            )
+        )
+        wanted = every if campaigns is None else every & campaigns.sudo()
+        result = {}
+        with self._gateway() as gateway:
+            decisions = plan_lists(gateway.lists(), every._mailjet_wanted_lists())
+            for campaign in wanted:
+                decision = decisions[campaign.id]
+                store = OdooParticipantStore(campaign)
+                preview = preview_list(gateway, decision, store)
+                result[campaign.id] = {
+                    **addresses(preview),
+                    "list_id": decision.list_id,
+                    "list_name": decision.name,
+                    "create_list": decision.create,
+                    "rename_from": decision.rename_from,
+                    "decline_reasons": dict(preview.to_decline),
+                    "signup_matches": {
+                        n.email: (n.match_kind, n.match_id, n.ambiguous, n.candidate_count)
+                        for n in preview.new_signups
+                    },
+                    "marked_synced": preview.marked_synced,
+                    "notes": [(n.code, dict(n.params)) for n in preview.notes],
+                    "error": (preview.error.code, dict(preview.error.params))
+                    if preview.error
+                    else None,
+                    "api_calls": preview.api_calls,
+                }
+        return result
+
+    def action_sync_preview(self, campaigns=None):
+        """Show what the next synchronisation would do (a dialog; nothing is changed)."""
+        self.ensure_one()
+        try:
+            result = self._sync_preview(campaigns=campaigns)
+        except MailjetError as error:
+            raise UserError(self._error_text(error)) from None
+        preview = self.env["ems.mailjet.sync.preview"]._from_result(self, result)
+        return preview._action_open()
 
     # ------------------------------------------------------------------ webhook
     def _mailjet_webhook_process(self, parsed):

@@ -145,6 +145,19 @@ class UtmCampaign(models.Model):
         action["context"] = {"default_campaign_id": self.id}
         return action
 
+    def action_mailjet_sync_preview(self):
+        """What the next synchronisation would do with this campaign's list."""
+        self.ensure_one()
+        interface = self.sudo().mailjet_interface_id
+        if not interface:
+            raise UserError(self.env._("Choose the Mailjet interface of this campaign first."))
+        try:
+            result = interface._sync_preview(campaigns=self)
+        except MailjetError as error:
+            raise UserError(interface._error_text(error)) from None
+        preview = self.env["ems.mailjet.sync.preview"]._from_result(interface, result)
+        return preview._action_open()
+
     # ------------------------------------------------------------------ Mailjet sync
     def _mailjet_wanted_lists(self):
         """``(campaign id, list name, stored list id)`` for ``MailjetGateway.ensure_lists``."""

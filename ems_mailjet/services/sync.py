@@ -63,6 +63,7 @@ __all__ = [
     "MailjetPort",
     "ParticipantStore",
     "RunReport",
+    "plan_list",
     "pull",
     "sync_list",
 ]
@@ -222,11 +223,9 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
     participants = list(store.participants())
     checkpoint = store.get_checkpoint()
 
-    view, counters, report.pull = pull(
+    plan, report.counters, report.pull = plan_list(
         mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
     )
-    report.counters = counters
-    plan = reconcile(participants, view, checkpoint)
     for line in plan.invalid + plan.notes:
         report.add(line)
 
@@ -376,6 +375,23 @@ def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> lis
             )
         )
     return matched
+
+
+def plan_list(
+    mailjet: MailjetPort,
+    list_id: int,
+    participants: Sequence[Participant],
+    checkpoint: Checkpoint | None,
+    *,
+    full: bool = False,
+    known_empty: bool = False,
+) -> tuple[Plan, ListCounters | None, str]:
+    """What a sync of one list will change: the pull, then the reconciliation. Reads
+    Mailjet and writes nothing; ``sync_list`` applies the plan, the preview shows it."""
+    view, counters, how = pull(
+        mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
+    )
+    return reconcile(participants, view, checkpoint), counters, how
 
 
 # ---------------------------------------------------------------------- pull

@@ -1,1 +1,3 @@
 from . import ems_consent_resubscribe
+from . import ems_mailjet_sync_preview
+from . import ems_mailjet_sync_preview_line

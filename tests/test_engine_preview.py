@@ -1,0 +1,78 @@
+"""The preview of the next sync: the sync's own plan, nothing applied, only reads."""
+
+from doubles import InMemoryMailjet, InMemoryParticipants
+
+from ems_mailjet.services.preview import ListDecision, addresses, plan_lists, preview_list
+from ems_mailjet.services.records import DECLINED
+from ems_mailjet.services.sync import sync_list
+
+LIST = 7
+
+
+def _synced_campaign():
+    mailjet, store = InMemoryMailjet(), InMemoryParticipants()
+    for email in ("a@example.com", "b@example.com", "c@example.com"):
+        store.add(email)
+    sync_list(mailjet, LIST, store)
+    return mailjet, store
+
+
+def test_preview_shows_what_the_sync_then_does_and_changes_nothing():
+    mailjet, store = _synced_campaign()
+    store.add("new@example.com")
+    store.set_state(store.find("b@example.com").key, DECLINED)
+    mailjet.apply(LIST, "c@example.com", "unsub")
+    mailjet.signup(LIST, "widget@example.com", "Widget")
+    writes, actions = (store.writes, mailjet.writes), list(mailjet.actions)
+    before = [p for p in store.participants()]
+
+    preview = preview_list(mailjet, ListDecision("x", LIST, "List"), store)
+
+    assert addresses(preview) == {
+        "to_push": ["new@example.com"],
+        "to_unsubscribe": ["b@example.com"],
+        "to_decline": ["c@example.com"],
+        "new_signups": ["widget@example.com"],
+    }
+    assert (store.writes, mailjet.writes) == writes
+    assert mailjet.actions == actions
+    assert store.participants() == before
+    report = sync_list(mailjet, LIST, store)
+    assert (report.pushed, report.unsubscribed_in_mailjet) == (1, 1)
+    assert (report.declined_from_mailjet, report.new_signups) == (1, 1)
+    again = preview_list(mailjet, ListDecision("x", LIST, "List"), store)
+    assert not any(addresses(again).values())
+
+
+def test_preview_of_a_list_to_create_costs_no_call():
+    mailjet, store = InMemoryMailjet(), InMemoryParticipants()
+    store.add("a@example.com")
+    store.add("gone@example.com", state=DECLINED)
+    preview = preview_list(mailjet, ListDecision("x", None, "List", create=True), store)
+    assert preview.to_push == ["a@example.com"]
+    assert preview.to_unsubscribe == ["gone@example.com"]
+    assert mailjet.calls == 0 and preview.api_calls == 0
+
+
+def test_plan_lists_decides_as_ensure_lists_does(gateway):
+    kept = gateway.create_list("Kept").id
+    renamed = gateway.create_list("Old name").id
+    gateway.create_list("Found by name")
+    wanted = [
+        ("kept", "Kept", kept),
+        ("renamed", "New name", renamed),
+        ("adopted", "Found by name", None),
+        ("new", "Brand new", None),
+        ("twin", "brand new ", None),
+        ("nameless", "  ", None),
+    ]
+    planned = plan_lists(gateway.lists(), wanted)
+    ensured = gateway.ensure_lists(wanted)
+    for ref, _name, _list_id in wanted:
+        plan, done = planned[ref], ensured[ref]
+        assert plan.create == done.created, ref
+        assert bool(plan.rename_from) == done.renamed, ref
+        assert (plan.error and plan.error.code) == (done.error and done.error.code), ref
+        if not plan.create:
+            assert plan.list_id == done.list_id, ref
+    assert planned["renamed"].rename_from == "Old name"
