@@ -24,6 +24,7 @@
         "views/res_partner_views.xml",
         "views/hr_employee_views.xml",
         "views/res_config_settings_views.xml",
+        "views/ems_mailjet_marketing_views.xml",
         "views/ems_mailjet_menus.xml",
     ],
     "demo": [

@@ -76,3 +76,23 @@ def test_plan_lists_decides_as_ensure_lists_does(gateway):
         if not plan.create:
             assert plan.list_id == done.list_id, ref
     assert planned["renamed"].rename_from == "Old name"
+
+
+def test_bounced_or_blacklisted_address_is_held_back_but_may_be_unsubscribed():
+    from ems_mailjet.services.protection import BLACKLISTED, HARD_BOUNCE, hold_back
+    from ems_mailjet.services.reconcile import reconcile
+    from ems_mailjet.services.records import MailjetView, Participant
+
+    people = [
+        Participant(1, "ok@example.com"),
+        Participant(2, "bounced@example.com", push_blocked=HARD_BOUNCE),
+        Participant(3, "listed@example.com", push_blocked=BLACKLISTED),
+        Participant(4, "gone@example.com", state=DECLINED, push_blocked=HARD_BOUNCE),
+    ]
+    plan = hold_back(reconcile(people, MailjetView(complete=True)), people)
+    assert [c.email for c in plan.to_add] == ["ok@example.com"]
+    assert [c.email for c in plan.to_unsubscribe] == ["gone@example.com"]
+    assert {(n.code, n.key) for n in plan.notes} == {
+        ("push_held_back_bounce", 2),
+        ("push_held_back_blacklist", 3),
+    }

@@ -24,6 +24,10 @@ ODOO_CODES = {
     "webhook_spam": INFO,  # email, campaign, date, tz
     "webhook_confirmed": INFO,  # count
     "webhook_reported": INFO,  # count
+    "webhook_hard_bounce": WARNING,  # email, detail
+    "webhook_blocked": INFO,  # email, detail
+    "webhook_blacklisted_spam": INFO,  # email
+    "webhook_blacklisted_bounce": INFO,  # email
 }
 LEVELS = {**CODES, **ODOO_CODES}
 
@@ -93,6 +97,24 @@ MESSAGES = {
     "webhook_reported": _lt(
         "%(count)s hard bounce(s) or blocked message(s) reported by Mailjet; nothing changed "
         "for them."
+    ),
+    "webhook_hard_bounce": _lt(
+        "%(email)s bounced permanently (%(detail)s): it is no longer sent to Mailjet as "
+        "subscribed until its address changes."
+    ),
+    "webhook_blocked": _lt("Mailjet blocked a message to %(email)s (%(detail)s)."),
+    "webhook_blacklisted_spam": _lt(
+        "%(email)s reported a newsletter as spam and was put on Odoo's blacklist."
+    ),
+    "webhook_blacklisted_bounce": _lt(
+        "%(email)s bounced permanently and was put on Odoo's blacklist."
+    ),
+    "push_held_back_bounce": _lt(
+        "%(email)s is not sent to Mailjet as subscribed: it bounced permanently. Change the "
+        "address to send it again."
+    ),
+    "push_held_back_blacklist": _lt(
+        "%(email)s is not sent to Mailjet as subscribed: it is on Odoo's blacklist."
     ),
     # ------------------------------------------------------------- what a request was for
     "op_lists": _lt("the contact lists"),

@@ -8,6 +8,7 @@ from odoo import fields
 from odoo.tools import SQL
 
 from ..services.matching import EmployeeRecord, PartnerRecord
+from ..services.protection import BLACKLISTED, HARD_BOUNCE
 from ..services.records import Checkpoint, Participant, external_id, stored_id
 
 QUIET = {
@@ -43,6 +44,7 @@ class OdooParticipantStore:
         records = self.model.search_fetch(
             [("campaign_id", "=", self.campaign.id)], list(self.FIELDS), order="id"
         )
+        blocked = self._push_blocked()
         return [
             Participant(
                 key=p.id,
@@ -53,9 +55,36 @@ class OdooParticipantStore:
                 synced_state=p.mailjet_synced_state or None,
                 mailjet_contact_id=external_id(p.mailjet_contact_id),
                 excluded=p.mailjet_excluded,
+                push_blocked=blocked.get(p.id, ""),
             )
             for p in records
         ]
+
+    def _push_blocked(self):
+        """Participant id → why its address must not be pushed as subscribed: a hard
+        bounce of that address (reported for any participant that still has it), or the
+        address on Odoo's blacklist."""
+        self.model.flush_model(["mailjet_hard_bounce", "email_normalized"])
+        self.env["mail.blacklist"].flush_model(["email", "active"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, bounced, listed FROM (
+                       SELECT p.id,
+                              EXISTS(SELECT 1 FROM ems_campaign_participant q
+                                      WHERE q.email_normalized = p.email_normalized
+                                        AND q.mailjet_hard_bounce) AS bounced,
+                              EXISTS(SELECT 1 FROM mail_blacklist b
+                                      WHERE b.email = p.email_normalized AND b.active) AS listed
+                         FROM ems_campaign_participant p
+                        WHERE p.campaign_id = %(campaign)s) AS flags
+                    WHERE bounced OR listed""",
+                campaign=self.campaign.id,
+            )
+        )
+        return {
+            pid: HARD_BOUNCE if bounced else BLACKLISTED
+            for pid, bounced, _listed in self.env.cr.fetchall()
+        }
 
     def get_checkpoint(self):
         return Checkpoint.from_dict(self.campaign.sudo().mailjet_checkpoint)

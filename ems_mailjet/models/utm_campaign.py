@@ -271,9 +271,9 @@ class UtmCampaign(models.Model):
         if to_confirm:
             to_confirm.write({"mailjet_synced_state": "declined"})
             lines.append(("webhook_confirmed", {"count": len(to_confirm)}, None, None))
-        if to_decline or to_confirm:
-            if decisions.reported:
-                lines.append(("webhook_reported", {"count": len(decisions.reported)}, None, None))
+        protected, protection_lines = self._mailjet_webhook_protect(interface, parsed.events)
+        lines += protection_lines
+        if to_decline or to_confirm or protection_lines:
             run = (
                 self.env["ems.mailjet.sync.run"]
                 .sudo()
@@ -289,7 +289,7 @@ class UtmCampaign(models.Model):
                 run._log(code, params, campaign, participant_id)
             run._finish("done")
         applied = {decline.event_key for _participant, decline in to_decline}
-        ignored = parsed.skipped + len(parsed.events) - len(applied)
+        ignored = parsed.skipped + len(parsed.events) - len(applied) - protected
         return len(to_decline), ignored
 
     @api.model

@@ -27,6 +27,8 @@ CODES: dict[str, str] = {
     "contact_refused": ERROR,  # email, detail: Mailjet refused this contact
     "resignup_kept_declined": WARNING,  # email: signed up again, declined in the ERP
     "ambiguous_match": WARNING,  # email, count: several employees/partners
+    "push_held_back_bounce": WARNING,  # email: bounced hard, not pushed as subscribed
+    "push_held_back_blacklist": WARNING,  # email: on the ERP's blacklist, not pushed
     # a bulk job
     "job_failed": ERROR,  # job_id, action, count, detail
     "job_unfinished": ERROR,  # job_id, action, count

@@ -53,6 +53,9 @@ class Participant:
     synced_state: State | None = None
     mailjet_contact_id: int | None = None
     excluded: bool = False
+    # Why the address must not be pushed as subscribed: "hard_bounce" (it bounced
+    # permanently), "blacklisted" (on the ERP's blacklist), or "" (nothing against it).
+    push_blocked: str = ""
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from .gateway import ADD, UNSUB, ContactRow, ListCounters, ListRecipientRow, PushResult
 from .matching import EmployeeRecord, MatchIndex, PartnerRecord
 from .notes import ERROR, Note
+from .protection import hold_back
 from .reconcile import reconcile
 from .records import (
     ACCEPTED,
@@ -386,12 +387,14 @@ def plan_list(
     full: bool = False,
     known_empty: bool = False,
 ) -> tuple[Plan, ListCounters | None, str]:
-    """What a sync of one list will change: the pull, then the reconciliation. Reads
-    Mailjet and writes nothing; ``sync_list`` applies the plan, the preview shows it."""
+    """What a sync of one list will change: the pull, the reconciliation, then the
+    bounce and blacklist protection (``protection.hold_back``). Reads Mailjet and writes
+    nothing; ``sync_list`` applies the plan, the preview shows it."""
     view, counters, how = pull(
         mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
     )
-    return reconcile(participants, view, checkpoint), counters, how
+    plan = hold_back(reconcile(participants, view, checkpoint), participants)
+    return plan, counters, how
 
 
 # ---------------------------------------------------------------------- pull

@@ -13,3 +13,4 @@ from . import test_tours
 from . import test_secret_routes
 from . import test_screens
 from . import test_preview
+from . import test_protection

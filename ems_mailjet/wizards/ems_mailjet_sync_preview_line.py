@@ -9,7 +9,7 @@ class EmsMailjetSyncPreviewLine(models.TransientModel):
     _order = "campaign_id, kind_sequence, email, id"
 
     preview_id = fields.Many2one("ems.mailjet.sync.preview", required=True, ondelete="cascade")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True)
     kind = fields.Selection(
         selection=[
             ("problem", "Problem"),
