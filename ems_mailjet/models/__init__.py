@@ -8,6 +8,3 @@ from . import res_partner
 from . import hr_employee
 from . import ems_mailjet_sync_run
 from . import ems_mailjet_sync_run_line
-from . import ems_campaign_participant_deliverability
-from . import ems_interface_protection
-from . import utm_campaign_protection
