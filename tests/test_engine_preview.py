@@ -96,3 +96,22 @@ def test_bounced_or_blacklisted_address_is_held_back_but_may_be_unsubscribed():
         ("push_held_back_bounce", 2),
         ("push_held_back_blacklist", 3),
     }
+
+
+def test_message_rows_become_activity_and_the_budget_is_one_call_per_thousand():
+    from ems_mailjet.services.engagement import activity_budget, message_activity
+
+    rows = [
+        {"ID": 1, "ContactAlt": "A@Example.com", "Status": "clicked", "CampaignID": 9},
+        {"ID": 2, "ContactAlt": "b@example.com", "Status": "opened"},
+        {"ID": 3, "ContactAlt": "c@example.com", "Status": "hardbounced"},
+        {"ID": 4, "ContactAlt": "d@example.com", "Status": "spam"},
+        {"ID": 5, "Status": "sent"},  # no address: left out
+    ]
+    found = {a.email: a for a in message_activity(rows)}
+    assert set(found) == {"a@example.com", "b@example.com", "c@example.com", "d@example.com"}
+    assert found["a@example.com"].opened and found["a@example.com"].clicked
+    assert found["b@example.com"].opened and not found["b@example.com"].clicked
+    assert found["c@example.com"].bounced and found["c@example.com"].hard_bounce
+    assert found["d@example.com"].spam
+    assert [activity_budget(n) for n in (0, 999, 1000, 1001, 25_000)] == [1, 1, 1, 2, 25]

@@ -138,6 +138,46 @@ class EmsCampaignParticipant(models.Model):
                 participant.email = partner.email or participant.email
                 participant.name = partner.name
 
+    # Who opened, who clicked: from Mailjet's webhook and the nightly read.
+    mailjet_activity_ids = fields.One2many(
+        "ems.mailjet.activity", "participant_id", string="Mailjet activity"
+    )
+    mailjet_sent_count = fields.Integer(
+        string="Mailings received",
+        compute="_compute_mailjet_activity",
+        store=True,
+        help="Mailjet mailings delivered to this participant.",
+    )
+    mailjet_open_count = fields.Integer(
+        string="Mailings opened", compute="_compute_mailjet_activity", store=True
+    )
+    mailjet_click_count = fields.Integer(
+        string="Mailings clicked", compute="_compute_mailjet_activity", store=True
+    )
+    mailjet_last_open_at = fields.Datetime(
+        string="Last opened", compute="_compute_mailjet_activity", store=True
+    )
+    mailjet_last_click_at = fields.Datetime(
+        string="Last clicked", compute="_compute_mailjet_activity", store=True
+    )
+
+    @api.depends(
+        "mailjet_activity_ids.opened",
+        "mailjet_activity_ids.clicked",
+        "mailjet_activity_ids.opened_at",
+        "mailjet_activity_ids.clicked_at",
+    )
+    def _compute_mailjet_activity(self):
+        for participant in self:
+            rows = participant.mailjet_activity_ids
+            opened = rows.filtered("opened")
+            clicked = rows.filtered("clicked")
+            participant.mailjet_sent_count = len(rows.filtered(lambda r: not r.bounced))
+            participant.mailjet_open_count = len(opened)
+            participant.mailjet_click_count = len(clicked)
+            participant.mailjet_last_open_at = max(opened.mapped("opened_at") or [False])
+            participant.mailjet_last_click_at = max(clicked.mapped("clicked_at") or [False])
+
     @api.depends("email_normalized", "mailjet_bounced_email")
     def _compute_mailjet_hard_bounce(self):
         for participant in self:

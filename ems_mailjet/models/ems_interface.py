@@ -19,7 +19,8 @@ from .participant_store import OdooParticipantStore
 _logger = logging.getLogger(__name__)
 
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
-WEBHOOK_EVENTS = REGISTERED_EVENTS
+# Unsubscribes, complaints and bounces, plus opens and clicks for the participants' activity.
+WEBHOOK_EVENTS = (*REGISTERED_EVENTS, "open", "click")
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);

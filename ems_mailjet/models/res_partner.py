@@ -13,3 +13,4 @@ class ResPartner(models.Model):
         groups="ems_mailjet.group_campaign_user",
     )
     ems_participation_count = fields.Integer(groups="ems_mailjet.group_campaign_user")
+    mailjet_activity_count = fields.Integer(groups="ems_mailjet.group_campaign_user")

@@ -4,12 +4,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_datetime
 
+from ..services.engagement import activity_budget, activity_events, message_activity
 from ..services.errors import MailjetError
 from ..services.notes import Note
 from ..services.protection import protection_events
 from ..services.records import external_id, stored_id
 from ..services.sync import sync_list
-from ..services.webhook import SPAM_EVENT, decide, predates_consent
+from ..services.webhook import SPAM_EVENT, MailjetEvent, decide, predates_consent
 from .participant_store import OdooParticipantStore
 
 # Statistics change slowly; reading them once per list every few hours keeps a sync that
@@ -79,6 +80,9 @@ class UtmCampaign(models.Model):
         readonly=True,
         copy=False,
         help="Mailjet's statistics are read at most every few hours (by the nightly run).",
+    )
+    mailjet_mailing_ids = fields.One2many(
+        "ems.mailjet.mailing", "campaign_id", string="Mailings sent to the list", readonly=True
     )
     participant_count = fields.Integer(
         string="Number of participants", compute="_compute_participant_counts"
@@ -181,7 +185,10 @@ class UtmCampaign(models.Model):
             if ensured.created:
                 values["mailjet_stats_at"] = fields.Datetime.now()  # nothing sent to it yet
             elif not report.aborted and self._mailjet_statistics_due():
-                values.update(self._mailjet_statistics_values(gateway, ensured.list_id, run))
+                statistics = self._mailjet_statistics_values(gateway, ensured.list_id, run)
+                if statistics:
+                    self._mailjet_read_mailings(gateway, ensured.list_id, run, statistics)
+                values.update(statistics)
         finally:
             if store.checkpoint is not None:
                 values["mailjet_checkpoint"] = store.checkpoint
@@ -273,6 +280,7 @@ class UtmCampaign(models.Model):
             to_confirm.write({"mailjet_synced_state": "declined"})
             lines.append(("webhook_confirmed", {"count": len(to_confirm)}, None, None))
         protected, protection_lines = self._mailjet_webhook_protect(interface, parsed.events)
+        protected += self._mailjet_webhook_activity(interface, parsed.events)
         lines += protection_lines
         if to_decline or to_confirm or protection_lines:
             run = (
@@ -404,3 +412,209 @@ class UtmCampaign(models.Model):
             return False
         blacklist._add(email, message=message)
         return True
+
+    # ------------------------------------------------------------------ who opened, who clicked
+    @api.model
+    def _mailjet_webhook_activity(self, interface, events):
+        """Record the sent, open, click, bounce and spam events of a webhook batch on the
+        participants' activity; return how many sent/open/click events were recorded.
+
+        The event's Mailjet campaign tells the list (once the mailing is known from the
+        statistics); otherwise the address must be a participant of exactly one newsletter
+        campaign of the interface. The nightly read fills in what is left out."""
+        found = activity_events(events)
+        if not found:
+            return 0
+        participants = self.env["ems.campaign.participant"].sudo().with_context(active_test=False)
+        campaigns = self.sudo().search(
+            [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)]
+        )
+        mailings = (
+            self.env["ems.mailjet.mailing"]
+            .sudo()
+            .search(
+                [
+                    ("campaign_id", "in", campaigns.ids),
+                    ("mailjet_campaign_id", "in", [a.mailjet_campaign_id for a in found]),
+                ]
+            )
+        )
+        mailing_of = {m.mailjet_campaign_id: m for m in mailings}
+        people = participants.search(
+            [
+                ("campaign_id", "in", campaigns.ids),
+                ("email_normalized", "in", sorted({a.email for a in found})),
+            ]
+        )
+        recorded = 0
+        for act in found:
+            mailing = mailing_of.get(act.mailjet_campaign_id)
+            candidates = people.filtered(lambda p, e=act.email: p.email_normalized == e)
+            if mailing:
+                candidates = candidates.filtered(
+                    lambda p, c=mailing.campaign_id: p.campaign_id == c
+                )
+            if len(candidates) != 1:
+                continue
+            when = act.time.astimezone(timezone.utc).replace(tzinfo=None)
+            values = {"sent_at": when} if act.kind == "sent" else {}
+            if act.kind == "open":
+                values = {"opened": True, "opened_at": when}
+            elif act.kind == "click":
+                values = {"opened": True, "clicked": True, "clicked_at": when, "url": act.url}
+            elif act.kind == "bounce":
+                values = {"bounced": True}
+            elif act.kind == "spam":
+                values = {"spam": True}
+            row = self._mailjet_activity_row(candidates, act.message_id, mailing, when)
+            self._mailjet_activity_update(row, values)
+            recorded += act.kind in ("sent", "open", "click")
+        return recorded
+
+    @api.model
+    def _mailjet_activity_row(self, participant, message_id, mailing, sent_at=None):
+        """The activity row of ``participant`` for one Mailjet message (created if new)."""
+        rows = self.env["ems.mailjet.activity"].sudo()
+        row = rows.search(
+            [("participant_id", "=", participant.id), ("message_id", "=", message_id)], limit=1
+        )
+        if row:
+            return row
+        return rows.create(
+            {
+                "participant_id": participant.id,
+                "message_id": message_id,
+                "mailing_id": mailing.id if mailing else False,
+                "mailjet_campaign_id": mailing.mailjet_campaign_id if mailing else False,
+                "subject": mailing.subject if mailing else False,
+                "sent_at": sent_at,
+            }
+        )
+
+    @api.model
+    def _mailjet_activity_update(self, row, values):
+        """Set what is new: flags only ever switch on, times only move forward."""
+        changes = {}
+        for name, value in values.items():
+            current = row[name]
+            if name.endswith("_at") and current and value and value <= current:
+                continue
+            if name == "sent_at" and current:
+                continue
+            if current != value and value not in (None, False, ""):
+                changes[name] = value
+        if changes:
+            row.write(changes)
+
+    def _mailjet_read_mailings(self, gateway, list_id, run, statistics):
+        """The nightly safety net: when Mailjet's counters of the list moved since the last
+        read, read the list's mailings and their counters, then the recipients' messages of
+        the mailings whose counters moved (at most one call per 1,000 participants)."""
+        self.ensure_one()
+        names = ("sent", "opened", "clicked", "unsubscribed", "bounced", "spam")
+        if all(statistics.get(f"mailjet_stat_{n}") == self[f"mailjet_stat_{n}"] for n in names):
+            return
+        try:
+            sent = gateway.campaign_statistics(list_id)
+        except MailjetError as error:
+            run._log_notes([error.note()], self)
+            return
+        mailings = self.env["ems.mailjet.mailing"].sudo()
+        known = {m.mailjet_campaign_id: m for m in self.sudo().mailjet_mailing_ids}
+        for stats in sent:
+            values = self._mailjet_mailing_values(stats)
+            mailing = known.get(values["mailjet_campaign_id"])
+            if mailing:
+                mailing.write(values)
+            else:
+                known[values["mailjet_campaign_id"]] = mailings.create(
+                    dict(values, campaign_id=self.id)
+                )
+        budget = activity_budget(self.participant_count)
+        for mailing in sorted(
+            known.values(), key=lambda m: m.sent_at or datetime.min, reverse=True
+        ):
+            if budget <= 0:
+                break
+            key = mailing._counters_key()
+            if mailing.activity_read_key == key:
+                continue
+            calls_before = gateway.calls
+            try:
+                rows, complete = gateway.campaign_messages(int(mailing.mailjet_campaign_id), budget)
+            except MailjetError as error:
+                run._log_notes([error.note()], self)
+                return
+            budget -= gateway.calls - calls_before
+            self._mailjet_apply_messages(mailing, message_activity(rows), run)
+            if complete:
+                mailing.activity_read_key = key
+
+    @api.model
+    def _mailjet_mailing_values(self, stats):
+        """An ``ems.mailjet.mailing`` from ``gateway.CampaignStatistics`` (Mailjet's words:
+        MessageSentCount is delivered, statcounters' Total is processed)."""
+        c = stats.counters
+        processed = sum(
+            c.get(name, 0)
+            for name in (
+                "MessageSentCount",
+                "MessageBlockedCount",
+                "MessageSoftBouncedCount",
+                "MessageHardBouncedCount",
+                "MessageQueuedCount",
+                "MessageDeferredCount",
+            )
+        )
+        sent_at = stats.sent_at
+        if sent_at is not None and sent_at.tzinfo is not None:
+            sent_at = sent_at.astimezone(timezone.utc).replace(tzinfo=None)
+        return {
+            "mailjet_campaign_id": str(stats.campaign_id),
+            "subject": stats.subject,
+            "sent_at": sent_at or False,
+            "processed": processed,
+            "delivered": c.get("MessageSentCount", 0),
+            "opened": c.get("MessageOpenedCount", 0),
+            "clicked": c.get("MessageClickedCount", 0),
+            "bounced": c.get("MessageHardBouncedCount", 0) + c.get("MessageSoftBouncedCount", 0),
+            "spam": c.get("MessageSpamCount", 0),
+            "unsubscribed": c.get("MessageUnsubscribedCount", 0),
+        }
+
+    def _mailjet_apply_messages(self, mailing, activities, run):
+        """Record what the recipients of ``mailing`` did; hard bounces and spam complaints
+        found this way are handled as the webhook handles them."""
+        self.ensure_one()
+        participants = self.env["ems.campaign.participant"].sudo().with_context(active_test=False)
+        by_email = {
+            p.email_normalized: p
+            for p in participants.search(
+                [
+                    ("campaign_id", "=", self.id),
+                    ("email_normalized", "in", sorted({a.email for a in activities})),
+                ]
+            )
+        }
+        reported = []
+        for act in activities:
+            participant = by_email.get(act.email)
+            if not participant:
+                continue
+            sent_at = act.sent_at and act.sent_at.astimezone(timezone.utc).replace(tzinfo=None)
+            row = self._mailjet_activity_row(participant, act.message_id, mailing, sent_at)
+            values = {"opened": act.opened, "clicked": act.clicked}
+            values.update(bounced=act.bounced, spam=act.spam)
+            self._mailjet_activity_update(row, values)
+            if act.hard_bounce or act.spam:
+                kind = "spam" if act.spam else "bounce"
+                moment = act.sent_at or datetime.now(timezone.utc)
+                reported.append(MailjetEvent(kind, act.email, moment, hard_bounce=act.hard_bounce))
+                if act.spam and participant.state == "accepted":
+                    participant.write({"state": "declined"})
+        if reported:
+            _count, lines = self._mailjet_webhook_protect(
+                self.sudo().mailjet_interface_id, reported
+            )
+            for code, params, campaign, participant_id in lines:
+                run._log(code, params, campaign, participant_id)

@@ -441,6 +441,24 @@ class MailjetGateway:
             )
         return stats
 
+    def campaign_messages(self, campaign_id: int, max_calls: int) -> tuple[list[dict], bool]:
+        """The messages of one sent campaign with their recipients' addresses
+        (``ContactAlt``), at most ``max_calls`` pages of 1,000; returns (rows, complete)."""
+        what = Op("campaign_messages", {"campaign_id": campaign_id})
+        rows: list[dict] = []
+        for page in range(max(0, max_calls)):
+            filters = {
+                "Campaign": campaign_id,
+                "ShowContactAlt": "true",
+                "Limit": PAGE_SIZE,
+                "Offset": page * PAGE_SIZE,
+            }
+            data = self._get("message", what, filters=filters).get("Data") or []
+            rows.extend(data)
+            if len(data) < PAGE_SIZE:
+                return rows, True
+        return rows, False
+
     # ------------------------------------------------------------------ writing
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult:
         """Send contacts in chunks, then poll every job to its final state.

@@ -60,6 +60,7 @@ OPERATIONS = frozenset(
         "list_statistics",  # list_id
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id
+        "campaign_messages",  # campaign_id
         "push",  # action, count, list_id
         "job_state",  # job_id
         "job_errors",  # job_id

@@ -14,3 +14,4 @@ from . import test_secret_routes
 from . import test_screens
 from . import test_preview
 from . import test_protection
+from . import test_activity
