@@ -115,3 +115,32 @@ def test_message_rows_become_activity_and_the_budget_is_one_call_per_thousand():
     assert found["c@example.com"].bounced and found["c@example.com"].hard_bounce
     assert found["d@example.com"].spam
     assert [activity_budget(n) for n in (0, 999, 1000, 1001, 25_000)] == [1, 1, 1, 2, 25]
+
+
+def test_changed_properties_are_pushed_once_and_unchanged_ones_never():
+    from ems_mailjet.services.properties import fingerprint, with_property_updates
+    from ems_mailjet.services.reconcile import reconcile
+    from ems_mailjet.services.records import ACCEPTED, MailjetView, Participant
+
+    values = {"firstname": "Erika"}
+    same = Participant(
+        1,
+        "same@example.com",
+        synced_state=ACCEPTED,
+        properties=values,
+        properties_synced=fingerprint(values),
+    )
+    renamed = Participant(
+        2,
+        "renamed@example.com",
+        synced_state=ACCEPTED,
+        properties={"firstname": "Erik"},
+        properties_synced=fingerprint(values),
+    )
+    gone = Participant(3, "gone@example.com", state=DECLINED, synced_state=DECLINED, properties={})
+    people = [same, renamed, gone]
+    plan = with_property_updates(reconcile(people, MailjetView()), people)
+    assert [(c.email, c.properties) for c in plan.to_add] == [
+        ("renamed@example.com", {"firstname": "Erik"})
+    ]
+    assert not plan.to_unsubscribe

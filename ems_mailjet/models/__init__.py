@@ -10,3 +10,4 @@ from . import ems_mailjet_sync_run
 from . import ems_mailjet_sync_run_line
 from . import ems_mailjet_mailing
 from . import ems_mailjet_activity
+from . import ems_mailjet_property

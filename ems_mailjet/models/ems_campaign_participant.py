@@ -138,6 +138,13 @@ class EmsCampaignParticipant(models.Model):
                 participant.email = partner.email or participant.email
                 participant.name = partner.name
 
+    mailjet_properties_synced = fields.Char(
+        string="Contact properties confirmed",
+        readonly=True,
+        copy=False,
+        help="Fingerprint of the contact property values Mailjet last confirmed; values "
+        "are pushed again only when they change.",
+    )
     # Who opened, who clicked: from Mailjet's webhook and the nightly read.
     mailjet_activity_ids = fields.One2many(
         "ems.mailjet.activity", "participant_id", string="Mailjet activity"

@@ -14,6 +14,7 @@ from ..services.preview import addresses, plan_lists, preview_list
 from ..services.webhook import REGISTERED_EVENTS
 from ..services.window import current_window, next_window_start
 from .ems_mailjet_messages import render
+from .ems_mailjet_property import DEFAULTS as DEFAULT_PROPERTIES
 from .participant_store import OdooParticipantStore
 
 _logger = logging.getLogger(__name__)
@@ -204,6 +205,12 @@ class EmsInterface(models.Model):
         "arrive within seconds; the nightly run remains the safety net.",
     )
 
+    property_ids = fields.One2many(
+        "ems.mailjet.property",
+        "interface_id",
+        string="Contact properties",
+        help="Values pushed with each contact, for personalised newsletters ([[data:firstname]]).",
+    )
     # Whether spam complaints and hard bounces also go on Odoo's own blacklist.
     blacklist_spam = fields.Boolean(
         string="Blacklist spam complaints",
@@ -323,6 +330,7 @@ class EmsInterface(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         interfaces = super().create(vals_list)
+        interfaces.filtered(lambda i: not i.property_ids)._add_default_properties()
         interfaces.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return interfaces
 
@@ -331,6 +339,16 @@ class EmsInterface(models.Model):
         if {"api_key", "api_secret", "api_secret_input", "api_url"} & set(vals):
             self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return result
+
+    def _add_default_properties(self):
+        """First name, last name, company, language and customer number."""
+        self.env["ems.mailjet.property"].create(
+            [
+                {"interface_id": interface.id, "name": name, "datatype": kind, "source": source}
+                for interface in self
+                for name, kind, source in DEFAULT_PROPERTIES
+            ]
+        )
 
     def _request_sync(self, trigger="save"):
         """Saving credentials starts a sync: queued on the cron, returns at once."""

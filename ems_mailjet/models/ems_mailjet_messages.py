@@ -130,6 +130,8 @@ MESSAGES = {
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),
     "op_campaign_statistics": _lt("the statistics of campaign %(campaign_id)s"),
     "op_campaign_messages": _lt("the messages of Mailjet campaign %(campaign_id)s"),
+    "op_properties": _lt("the contact property definitions"),
+    "op_create_property": _lt("defining the contact property '%(name)s'"),
     "op_push": _lt("sending %(count)s contacts to list %(list_id)s (%(action)s)"),
     "op_job_state": _lt("the state of job %(job_id)s"),
     "op_job_errors": _lt("the errors of job %(job_id)s"),

@@ -61,6 +61,8 @@ OPERATIONS = frozenset(
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id
         "campaign_messages",  # campaign_id
+        "properties",  # the contact property definitions
+        "create_property",  # name
         "push",  # action, count, list_id
         "job_state",  # job_id
         "job_errors",  # job_id

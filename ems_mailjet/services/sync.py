@@ -43,6 +43,7 @@ from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from .gateway import ADD, UNSUB, ContactRow, ListCounters, ListRecipientRow, PushResult
 from .matching import EmployeeRecord, MatchIndex, PartnerRecord
 from .notes import ERROR, Note
+from .properties import confirmed_fingerprints, with_property_updates
 from .protection import hold_back
 from .reconcile import reconcile
 from .records import (
@@ -249,6 +250,7 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         if confirmed:
             store.mark_synced(confirmed)
             confirmed_states.update(confirmed)
+            _confirm_properties(store, result.succeeded)
         count = len(result.succeeded)
         if action == UNSUB:
             report.unsubscribed_in_mailjet += count
@@ -279,6 +281,13 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
         after = _after_run(participants, plan, confirmed_states, created)
         _refresh_exclusions(mailjet, list_id, store, excluded, after)
+
+
+def _confirm_properties(store, contacts) -> None:
+    """Remember which property values Mailjet confirmed (stores that keep them)."""
+    fingerprints = confirmed_fingerprints(contacts)
+    if fingerprints and hasattr(store, "set_property_fingerprints"):
+        store.set_property_fingerprints(fingerprints)
 
 
 def _after_run(
@@ -387,13 +396,15 @@ def plan_list(
     full: bool = False,
     known_empty: bool = False,
 ) -> tuple[Plan, ListCounters | None, str]:
-    """What a sync of one list will change: the pull, the reconciliation, then the
-    bounce and blacklist protection (``protection.hold_back``). Reads Mailjet and writes
+    """What a sync of one list will change: the pull, the reconciliation, the contact
+    properties that changed (``properties``), then the bounce and blacklist protection
+    (``protection.hold_back``). Reads Mailjet and writes
     nothing; ``sync_list`` applies the plan, the preview shows it."""
     view, counters, how = pull(
         mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
     )
-    plan = hold_back(reconcile(participants, view, checkpoint), participants)
+    plan = with_property_updates(reconcile(participants, view, checkpoint), participants)
+    plan = hold_back(plan, participants)
     return plan, counters, how
 
 

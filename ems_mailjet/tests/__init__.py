@@ -15,3 +15,4 @@ from . import test_screens
 from . import test_preview
 from . import test_protection
 from . import test_activity
+from . import test_properties

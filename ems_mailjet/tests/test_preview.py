@@ -66,6 +66,10 @@ class TestSyncPreview(MailjetSandboxCase):
         self.assertEqual(run.new_signups, len(preview["new_signups"]))
         self.assertEqual(erika.state, "declined")
         self.assertIn("Summer newsletter", self.list_names())
+        # The signup's contact properties (from the employee it matched) go out once.
+        again = self.interface._sync_preview()[self.campaign.id]
+        self.assertEqual(again["to_push"], ["max.muster@example.com"])
+        self.sync()
         again = self.interface._sync_preview()[self.campaign.id]
         self.assertFalse(
             any(again[k] for k in ("to_push", "to_unsubscribe", "to_decline", "new_signups"))
