@@ -67,7 +67,12 @@ class UtmCampaign(models.Model):
     mailjet_count_unsubscribed = fields.Integer(string="Unsubscribed", readonly=True, copy=False)
     mailjet_count_excluded = fields.Integer(string="Excluded", readonly=True, copy=False)
     # What Mailjet's campaigns sent to this list did
-    mailjet_stat_sent = fields.Integer(string="Sent", readonly=True, copy=False)
+    mailjet_stat_sent = fields.Integer(
+        string="Delivered",
+        readonly=True,
+        copy=False,
+        help="Messages Mailjet delivered (its MessageSentCount).",
+    )
     mailjet_stat_opened = fields.Integer(string="Opened", readonly=True, copy=False)
     mailjet_stat_clicked = fields.Integer(string="Clicked", readonly=True, copy=False)
     mailjet_stat_unsubscribed = fields.Integer(

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common_sandbox import MailjetSandboxCase
@@ -93,3 +96,20 @@ class TestWhoOpenedWhoClicked(HttpCase, MailjetSandboxCase):
         self.assertEqual(self.otto.mailjet_sent_count, 0)
         self.sync()
         self.assertTrue(self.mailjet_list()["erika@example.com"]["IsUnsubscribed"])
+
+    def test_mailings_are_read_with_the_statistics_at_most_every_six_hours(self):
+        self.campaign.mailjet_stats_at = False
+        self.sync()
+        mailing = self.campaign.mailjet_mailing_ids
+        self.assertEqual((mailing.delivered, mailing.processed, mailing.opened), (2, 2, 0))
+        self.assertEqual(self.campaign.mailjet_stat_sent, 2)
+        self.sandbox.event("erika@example.com", self.mailjet_campaign, "open")
+        self.sandbox.event("otto@example.com", self.mailjet_campaign, "bounce", HardBounce=True)
+        reads = self.calls("GET campaign")
+        self.sync()  # statistics read less than 6 hours ago
+        self.assertEqual((mailing.opened, self.calls("GET campaign")), (0, reads))
+        self.campaign.mailjet_stats_at = fields.Datetime.now() - timedelta(hours=7)
+        self.sync()
+        self.assertEqual((mailing.opened, mailing.bounced), (1, 1))
+        self.assertEqual(mailing.processed, 3, "Mailjet's Total: delivered plus bounced")
+        self.assertEqual(self.campaign._fields["mailjet_stat_sent"].string, "Delivered")
