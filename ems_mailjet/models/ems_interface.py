@@ -560,6 +560,8 @@ class EmsInterface(models.Model):
                     else None,
                     "api_calls": preview.api_calls,
                 }
+            for item in result.values():
+                item["api_calls_total"] = gateway.calls  # the read of all lists included
         return result
 
     def action_sync_preview(self, campaigns=None):

@@ -121,3 +121,4 @@ class TestSyncPreview(MailjetSandboxCase):
         self.assertFalse(wizard.line_ids)
         # one read of the lists plus the four reads of a sync that finds nothing to do
         self.assertEqual(len(self._calls_since(start)), 5)
+        self.assertEqual(wizard.api_calls, 5)

@@ -62,7 +62,7 @@ class EmsMailjetSyncPreview(models.TransientModel):
             {
                 "interface_id": interface.id,
                 "campaign_id": campaigns.id if len(campaigns) == 1 else False,
-                "api_calls": sum(item["api_calls"] for item in result.values()),
+                "api_calls": max((item["api_calls_total"] for item in result.values()), default=0),
                 "line_ids": [fields.Command.create(values) for values in lines],
                 **counts,
             }
