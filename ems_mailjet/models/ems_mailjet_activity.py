@@ -15,6 +15,7 @@ class EmsMailjetActivity(models.Model):
         "ems.campaign.participant", required=True, ondelete="cascade", index=True, readonly=True
     )
     campaign_id = fields.Many2one(related="participant_id.campaign_id", store=True, index=True)
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(
         related="participant_id.partner_id", store=True, index="btree_not_null"
     )

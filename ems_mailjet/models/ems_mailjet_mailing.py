@@ -15,6 +15,7 @@ class EmsMailjetMailing(models.Model):
     campaign_id = fields.Many2one(
         "utm.campaign", required=True, ondelete="cascade", index=True, readonly=True
     )
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     mailjet_campaign_id = fields.Char(
         string="Mailjet campaign ID", required=True, index=True, readonly=True
     )

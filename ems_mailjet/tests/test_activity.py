@@ -113,3 +113,28 @@ class TestWhoOpenedWhoClicked(HttpCase, MailjetSandboxCase):
         self.assertEqual((mailing.opened, mailing.bounced), (1, 1))
         self.assertEqual(mailing.processed, 3, "Mailjet's Total: delivered plus bounced")
         self.assertEqual(self.campaign._fields["mailjet_stat_sent"].string, "Delivered")
+
+    def test_activity_of_another_company_stays_hidden(self):
+        self.sandbox.event("erika@example.com", self.mailjet_campaign, "open")
+        self.campaign.mailjet_stats_at = False
+        self.sync()
+        self.assertTrue(self.erika.mailjet_activity_ids)
+        other = self.env["res.company"].create({"name": "Other company"})
+        outsider = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "Other marketing",
+                    "login": "ems_other_marketing",
+                    "company_id": other.id,
+                    "company_ids": [(6, 0, other.ids)],
+                    "groups_id": [(6, 0, [self.env.ref("ems_mailjet.group_campaign_user").id])],
+                }
+            )
+        )
+        as_outsider = self.env["ems.mailjet.activity"].with_user(outsider)
+        self.assertFalse(as_outsider.search([]))
+        self.assertFalse(self.env["ems.mailjet.mailing"].with_user(outsider).search([]))
+        mine = self.env["ems.mailjet.activity"].with_user(self.campaign_user).search([])
+        self.assertEqual(mine.participant_id, self.erika | self.otto)
