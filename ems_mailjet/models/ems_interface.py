@@ -548,6 +548,7 @@ class EmsInterface(models.Model):
                     "list_name": decision.name,
                     "create_list": decision.create,
                     "rename_from": decision.rename_from,
+                    "property_updates": list(preview.property_updates),
                     "decline_reasons": dict(preview.to_decline),
                     "signup_matches": {
                         n.email: (n.match_kind, n.match_id, n.ambiguous, n.candidate_count)

@@ -17,7 +17,7 @@ from .emails import normalize_email
 from .errors import MailjetAuthFailed, MailjetError
 from .gateway import MailjetList
 from .notes import Note
-from .records import NewParticipant
+from .records import ACCEPTED, NewParticipant
 from .sync import MailjetPort, ParticipantStore, _with_matches, plan_list
 
 __all__ = ["ListDecision", "ListPreview", "plan_lists", "preview_list"]
@@ -41,6 +41,7 @@ class ListPreview:
 
     list_id: int | None = None
     to_push: list[str] = field(default_factory=list)  # addnoforce
+    property_updates: list[str] = field(default_factory=list)  # ... already subscribed there
     to_unsubscribe: list[str] = field(default_factory=list)  # unsub
     to_decline: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
     new_signups: list[NewParticipant] = field(default_factory=list)  # with their match
@@ -115,6 +116,10 @@ def preview_list(
         preview.api_calls = mailjet.calls - calls_before
     email_of = {p.key: normalize_email(p.email) for p in participants}
     preview.to_push = [c.email for c in plan.to_add]
+    synced = {p.key for p in participants if p.synced_state == ACCEPTED}
+    preview.property_updates = [
+        c.email for c in plan.to_add if c.keys and all(k in synced for k in c.keys)
+    ]
     preview.to_unsubscribe = [c.email for c in plan.to_unsubscribe]
     preview.to_decline = sorted((email_of.get(d.key, ""), d.reason) for d in plan.to_decline)
     if plan.new_participants:

@@ -69,6 +69,11 @@ class TestSyncPreview(MailjetSandboxCase):
         # The signup's contact properties (from the employee it matched) go out once.
         again = self.interface._sync_preview()[self.campaign.id]
         self.assertEqual(again["to_push"], ["max.muster@example.com"])
+        self.assertEqual(again["property_updates"], ["max.muster@example.com"])
+        wizard = self.env["ems.mailjet.sync.preview"]._from_result(
+            self.interface, {self.campaign.id: again}
+        )
+        self.assertEqual(wizard.line_ids.detail, "Contact properties changed")
         self.sync()
         again = self.interface._sync_preview()[self.campaign.id]
         self.assertFalse(

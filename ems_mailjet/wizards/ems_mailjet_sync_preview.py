@@ -84,7 +84,11 @@ class EmsMailjetSyncPreview(models.TransientModel):
                 "'%(old)s' → '%(new)s'", old=item["rename_from"], new=item["list_name"]
             )
             lines.append(line("rename_list", detail=detail))
-        lines += [line("push", email) for email in item["to_push"]]
+        updates = set(item.get("property_updates") or ())
+        changed = self.env._("Contact properties changed")
+        lines += [
+            line("push", email, changed if email in updates else "") for email in item["to_push"]
+        ]
         lines += [line("unsubscribe", email) for email in item["to_unsubscribe"]]
         reasons = item["decline_reasons"]
         lines += [
