@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from . import resources
+from . import events, resources
 from .errors import MailjetError, Response, json_response, not_found, status_response, unauthorized
 from .query import parse_query
 from .store import COUNTERS, Store, email_error
@@ -488,6 +488,18 @@ class App:
         }
         rec = self.store.create_campaign(lst["ID"], str(data.get("Subject", "")), clean, extra)
         return {"ID": rec["ID"]}
+
+    def c_post_event(self, data: dict, _q: dict) -> dict:
+        """A recipient's event on a sent campaign (``{"Email", "CampaignID", "Event":
+        sent|open|click|bounce|spam|blocked, "Url"?, "HardBounce"?}``): recorded for the
+        ``message`` and ``statcounters`` resources and posted to the callback URL registered
+        for its type (see ``events.py``)."""
+        try:
+            message, payload = events.record_event(self.store, data)
+        except events.EventError as exc:
+            raise ControlError(exc.status, str(exc)) from None
+        delivered = events.deliver(self.store, payload["event"], payload)
+        return {"MessageID": message["ID"], "Status": message["Status"], "delivered": delivered}
 
     def c_post_revoke(self, data: dict, _q: dict) -> dict:
         """Invalidate the API credentials until the next reset."""

@@ -84,6 +84,7 @@ class Store:
         self.callbacks: dict[int, dict] = {}
         self.metadata: dict[int, dict] = {}
         self.metadata_names: dict[str, int] = {}
+        self.messages: dict[int, dict] = {}  # sent campaign messages (events.py)
         self.query_cache: dict[tuple, tuple[int, list]] = {}
         self.touch()
 

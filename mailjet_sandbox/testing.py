@@ -217,6 +217,12 @@ class SandboxProcess:
         body = {"ListID": list_id, "Subject": subject, "stats": stats}
         return self.control("POST", "campaign", body)["ID"]
 
+    def event(self, email: str, campaign_id: int, event: str, **extra: Any) -> dict:
+        """A recipient's event on a sent campaign (``Url``, ``HardBounce`` in ``extra``);
+        delivered to the callback registered for it, if any."""
+        body = {"Email": email, "CampaignID": campaign_id, "Event": event, **extra}
+        return self.control("POST", "event", body)
+
     def config(self, **settings: Any) -> dict:
         """Change runtime settings until the next reset (``partial_error_status="Error"``,
         ``job_polls=3``, ...); returns all of them."""

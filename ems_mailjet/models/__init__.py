@@ -10,3 +10,6 @@ from . import ems_mailjet_sync_run
 from . import ems_mailjet_sync_run_line
 from . import ems_mailjet_suppression
 from . import ems_mailjet_erasure
+from . import ems_mailjet_mailing
+from . import ems_mailjet_activity
+from . import ems_mailjet_property

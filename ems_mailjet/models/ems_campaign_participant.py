@@ -125,6 +125,28 @@ class EmsCampaignParticipant(models.Model):
         string="Fingerprint of the erased address", readonly=True, copy=False
     )
     active = fields.Boolean(default=True)
+    # Bounce and spam protection: an address that bounced hard is no longer pushed as
+    # subscribed (until it changes); a spam complaint is an unsubscribe.
+    mailjet_bounced_email = fields.Char(
+        string="Address that bounced",
+        readonly=True,
+        copy=False,
+        help="The address Mailjet reported as bouncing permanently (hard bounce).",
+    )
+    mailjet_hard_bounce = fields.Boolean(
+        string="Hard bounce",
+        compute="_compute_mailjet_hard_bounce",
+        store=True,
+        help="Mailjet reported this address as permanently undeliverable. It is no longer "
+        "sent to Mailjet as subscribed until the participant's address changes.",
+    )
+    mailjet_spam = fields.Boolean(
+        string="Reported as spam",
+        readonly=True,
+        copy=False,
+        help="The recipient marked a newsletter as spam: that is an unsubscribe, so the "
+        "participant is declined.",
+    )
 
     _sql_constraints = [
         (
@@ -155,6 +177,61 @@ class EmsCampaignParticipant(models.Model):
             elif partner:
                 participant.email = partner.email or participant.email
                 participant.name = partner.name
+
+    mailjet_properties_synced = fields.Char(
+        string="Contact properties confirmed",
+        readonly=True,
+        copy=False,
+        help="Fingerprint of the contact property values Mailjet last confirmed; values "
+        "are pushed again only when they change.",
+    )
+    # Who opened, who clicked: from Mailjet's webhook and the nightly read.
+    mailjet_activity_ids = fields.One2many(
+        "ems.mailjet.activity", "participant_id", string="Mailjet activity"
+    )
+    mailjet_sent_count = fields.Integer(
+        string="Mailings received",
+        compute="_compute_mailjet_activity",
+        store=True,
+        help="Mailjet mailings delivered to this participant.",
+    )
+    mailjet_open_count = fields.Integer(
+        string="Mailings opened", compute="_compute_mailjet_activity", store=True
+    )
+    mailjet_click_count = fields.Integer(
+        string="Mailings clicked", compute="_compute_mailjet_activity", store=True
+    )
+    mailjet_last_open_at = fields.Datetime(
+        string="Last opened", compute="_compute_mailjet_activity", store=True
+    )
+    mailjet_last_click_at = fields.Datetime(
+        string="Last clicked", compute="_compute_mailjet_activity", store=True
+    )
+
+    @api.depends(
+        "mailjet_activity_ids.opened",
+        "mailjet_activity_ids.clicked",
+        "mailjet_activity_ids.opened_at",
+        "mailjet_activity_ids.clicked_at",
+    )
+    def _compute_mailjet_activity(self):
+        for participant in self:
+            rows = participant.mailjet_activity_ids
+            opened = rows.filtered("opened")
+            clicked = rows.filtered("clicked")
+            participant.mailjet_sent_count = len(rows.filtered(lambda r: not r.bounced))
+            participant.mailjet_open_count = len(opened)
+            participant.mailjet_click_count = len(clicked)
+            participant.mailjet_last_open_at = max(opened.mapped("opened_at") or [False])
+            participant.mailjet_last_click_at = max(clicked.mapped("clicked_at") or [False])
+
+    @api.depends("email_normalized", "mailjet_bounced_email")
+    def _compute_mailjet_hard_bounce(self):
+        for participant in self:
+            bounced = participant.mailjet_bounced_email
+            participant.mailjet_hard_bounce = bool(bounced) and (
+                bounced == participant.email_normalized
+            )
 
     @api.depends("name", "email")
     def _compute_display_name(self):

@@ -34,3 +34,26 @@ class EmsCampaignParticipationMixin(models.AbstractModel):
         action["domain"] = [(link, "=", self.id)]
         action["context"] = {f"default_{link}": self.id}
         return action
+
+    mailjet_activity_count = fields.Integer(
+        string="Mailjet activity", compute="_compute_mailjet_activity_count"
+    )
+
+    def _compute_mailjet_activity_count(self):
+        link = self._ems_participant_field
+        counts = dict(
+            self.env["ems.mailjet.activity"]
+            .sudo()
+            ._read_group([(link, "in", self.ids)], [link], ["__count"])
+        )
+        for record in self:
+            record.mailjet_activity_count = counts.get(record, 0)
+
+    def action_open_mailjet_activity(self):
+        """What this contact or employee did with the Mailjet mailings of all campaigns."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "ems_mailjet.action_ems_mailjet_activity"
+        )
+        action["domain"] = [(self._ems_participant_field, "=", self.id)]
+        return action

@@ -10,14 +10,18 @@ from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 
 from ..services.errors import MailjetError, MailjetUnavailable
 from ..services.gateway import MailjetGateway, RetryPolicy
+from ..services.preview import addresses, plan_lists, preview_list
 from ..services.webhook import REGISTERED_EVENTS
 from ..services.window import current_window, next_window_start
 from .ems_mailjet_messages import render
+from .ems_mailjet_property import DEFAULTS as DEFAULT_PROPERTIES
+from .participant_store import OdooParticipantStore
 
 _logger = logging.getLogger(__name__)
 
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
-WEBHOOK_EVENTS = REGISTERED_EVENTS
+# Unsubscribes, complaints and bounces, plus opens and clicks for the participants' activity.
+WEBHOOK_EVENTS = (*REGISTERED_EVENTS, "open", "click")
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
@@ -200,7 +204,6 @@ class EmsInterface(models.Model):
         help="Register this address in Mailjet (Event API, Version 2) so that unsubscribes "
         "arrive within seconds; the nightly run remains the safety net.",
     )
-
     webhook_status = fields.Selection(
         selection=[("none", "Not registered"), ("alive", "Active"), ("dead", "Suspended")],
         string="Webhook in Mailjet",
@@ -210,6 +213,24 @@ class EmsInterface(models.Model):
         help="How Mailjet holds this database's webhook, as read at the last synchronisation "
         "or check. Mailjet suspends a webhook that failed for a day; register it again "
         "(which gives it a new address) to have unsubscribes arrive within seconds again.",
+    )
+    property_ids = fields.One2many(
+        "ems.mailjet.property",
+        "interface_id",
+        string="Contact properties",
+        help="Values pushed with each contact, for personalised newsletters ([[data:firstname]]).",
+    )
+    # Whether spam complaints and hard bounces also go on Odoo's own blacklist.
+    blacklist_spam = fields.Boolean(
+        string="Blacklist spam complaints",
+        default=True,
+        help="An address whose owner reported a newsletter as spam is also put on Odoo's "
+        "blacklist, so that no e-mail marketing from Odoo reaches it either.",
+    )
+    blacklist_hard_bounce = fields.Boolean(
+        string="Blacklist hard bounces",
+        help="An address Mailjet reports as permanently undeliverable is also put on "
+        "Odoo's blacklist.",
     )
 
     _sql_constraints = [
@@ -319,6 +340,7 @@ class EmsInterface(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         interfaces = super().create(vals_list)
+        interfaces.filtered(lambda i: not i.property_ids)._add_default_properties()
         interfaces.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return interfaces
 
@@ -327,6 +349,16 @@ class EmsInterface(models.Model):
         if {"api_key", "api_secret", "api_secret_input", "api_url"} & set(vals):
             self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return result
+
+    def _add_default_properties(self):
+        """First name, last name, company, language and customer number."""
+        self.env["ems.mailjet.property"].create(
+            [
+                {"interface_id": interface.id, "name": name, "datatype": kind, "source": source}
+                for interface in self
+                for name, kind, source in DEFAULT_PROPERTIES
+            ]
+        )
 
     def _request_sync(self, trigger="save"):
         """Saving credentials starts a sync: queued on the cron, returns at once."""
@@ -518,6 +550,66 @@ class EmsInterface(models.Model):
         auto_commit = auto_commit and not getattr(threading.current_thread(), "testing", False)
         runs = self.env["ems.mailjet.sync.run"].sudo()
         return runs._execute(self, trigger, deadline=deadline, auto_commit=auto_commit)
+
+    # ------------------------------------------------------------------ preview
+    def _sync_preview(self, campaigns=None):
+        """What a synchronisation would do now, per campaign id, without doing it.
+
+        Each value holds the addresses concerned (``to_push``, ``to_unsubscribe``,
+        ``to_decline``, ``new_signups``), the list to create or rename, the decline
+        reasons, the signups' matches and what could not be read. It writes nothing in
+        the ERP or in Mailjet and makes only the reads a synchronisation starts with.
+        ``campaigns``: only these newsletter campaigns of the interface (default: all).
+        Raises ``MailjetError`` when Mailjet cannot be read at all."""
+        self.ensure_one()
+        every = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
+                order="mailjet_last_sync_at asc nulls first, id",
+            )
+        )
+        wanted = every if campaigns is None else every & campaigns.sudo()
+        result = {}
+        with self._gateway() as gateway:
+            decisions = plan_lists(gateway.lists(), every._mailjet_wanted_lists())
+            for campaign in wanted:
+                decision = decisions[campaign.id]
+                store = OdooParticipantStore(campaign)
+                preview = preview_list(gateway, decision, store)
+                result[campaign.id] = {
+                    **addresses(preview),
+                    "list_id": decision.list_id,
+                    "list_name": decision.name,
+                    "create_list": decision.create,
+                    "rename_from": decision.rename_from,
+                    "property_updates": list(preview.property_updates),
+                    "decline_reasons": dict(preview.to_decline),
+                    "signup_matches": {
+                        n.email: (n.match_kind, n.match_id, n.ambiguous, n.candidate_count)
+                        for n in preview.new_signups
+                    },
+                    "marked_synced": preview.marked_synced,
+                    "notes": [(n.code, dict(n.params)) for n in preview.notes],
+                    "error": (preview.error.code, dict(preview.error.params))
+                    if preview.error
+                    else None,
+                    "api_calls": preview.api_calls,
+                }
+            for item in result.values():
+                item["api_calls_total"] = gateway.calls  # the read of all lists included
+        return result
+
+    def action_sync_preview(self, campaigns=None):
+        """Show what the next synchronisation would do (a dialog; nothing is changed)."""
+        self.ensure_one()
+        try:
+            result = self._sync_preview(campaigns=campaigns)
+        except MailjetError as error:
+            raise UserError(self._error_text(error)) from None
+        preview = self.env["ems.mailjet.sync.preview"]._from_result(self, result)
+        return preview._action_open()
 
     # ------------------------------------------------------------------ webhook
     def _mailjet_webhook_process(self, parsed):

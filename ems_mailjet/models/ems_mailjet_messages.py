@@ -28,6 +28,10 @@ ODOO_CODES = {
     "webhook_spam": INFO,  # email, campaign, date, tz
     "webhook_confirmed": INFO,  # count
     "webhook_reported": INFO,  # count
+    "webhook_hard_bounce": WARNING,  # email, detail
+    "webhook_blocked": INFO,  # email, detail
+    "webhook_blacklisted_spam": INFO,  # email
+    "webhook_blacklisted_bounce": INFO,  # email
 }
 LEVELS = {**CODES, **ODOO_CODES}
 
@@ -125,6 +129,24 @@ MESSAGES = {
         "%(count)s hard bounce(s) or blocked message(s) reported by Mailjet; nothing changed "
         "for them."
     ),
+    "webhook_hard_bounce": _lt(
+        "%(email)s bounced permanently (%(detail)s): it is no longer sent to Mailjet as "
+        "subscribed until its address changes."
+    ),
+    "webhook_blocked": _lt("Mailjet blocked a message to %(email)s (%(detail)s)."),
+    "webhook_blacklisted_spam": _lt(
+        "%(email)s reported a newsletter as spam and was put on Odoo's blacklist."
+    ),
+    "webhook_blacklisted_bounce": _lt(
+        "%(email)s bounced permanently and was put on Odoo's blacklist."
+    ),
+    "push_held_back_bounce": _lt(
+        "%(email)s is not sent to Mailjet as subscribed: it bounced permanently. Change the "
+        "address to send it again."
+    ),
+    "push_held_back_blacklist": _lt(
+        "%(email)s is not sent to Mailjet as subscribed: it is on Odoo's blacklist."
+    ),
     # ------------------------------------------------------------- what a request was for
     "op_lists": _lt("the contact lists"),
     "op_create_list": _lt("creating the list '%(name)s'"),
@@ -141,6 +163,9 @@ MESSAGES = {
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),
     "op_campaign_statistics": _lt("the statistics of campaign %(campaign_id)s"),
+    "op_campaign_messages": _lt("the messages of Mailjet campaign %(campaign_id)s"),
+    "op_properties": _lt("the contact property definitions"),
+    "op_create_property": _lt("defining the contact property '%(name)s'"),
     "op_push": _lt("sending %(count)s contacts to list %(list_id)s (%(action)s)"),
     "op_job_state": _lt("the state of job %(job_id)s"),
     "op_job_errors": _lt("the errors of job %(job_id)s"),

@@ -8,6 +8,7 @@ from odoo import fields
 from odoo.tools import SQL
 
 from ..services.matching import EmployeeRecord, PartnerRecord
+from ..services.protection import BLACKLISTED, HARD_BOUNCE
 from ..services.records import Checkpoint, Participant, external_id, stored_id
 
 QUIET = {
@@ -31,6 +32,7 @@ class OdooParticipantStore:
         "mailjet_contact_id",
         "mailjet_excluded",
         "mailjet_refused_email",
+        "mailjet_properties_synced",
     )
 
     def __init__(self, campaign):
@@ -49,6 +51,8 @@ class OdooParticipantStore:
         suppressed = self.env["ems.mailjet.suppression"]._suppressed(
             set(records.mapped("email_normalized"))
         )
+        blocked = self._push_blocked()
+        properties = self._properties(records)
         return [
             Participant(
                 key=p.id,
@@ -61,9 +65,57 @@ class OdooParticipantStore:
                 excluded=p.mailjet_excluded,
                 suppressed=p.email_normalized in suppressed,
                 refused_email=p.mailjet_refused_email or "",
+                push_blocked=blocked.get(p.id, ""),
+                properties=properties.get(p.id),
+                properties_synced=p.mailjet_properties_synced or "",
             )
             for p in records
         ]
+
+    def _properties(self, records):
+        """Participant id → its contact property values (Mailjet name → typed value),
+        from the interface's property map; empty when the interface maps none."""
+        interface = self.campaign.sudo().mailjet_interface_id
+        mapping = [(p.name, p.datatype, p.source) for p in interface.property_ids]
+        if not mapping:
+            return {}
+        title = self.campaign.sudo()._mailjet_list_name() or ""
+        result = {}
+        for participant in records:
+            sources = _sources(participant, title)
+            result[participant.id] = {
+                name: _typed(sources.get(source), kind) for name, kind, source in mapping
+            }
+        return result
+
+    def set_property_fingerprints(self, fingerprints):
+        self._bulk_update("mailjet_properties_synced", fingerprints, "varchar")
+
+    def _push_blocked(self):
+        """Participant id → why its address must not be pushed as subscribed: a hard
+        bounce of that address (reported for any participant that still has it), or the
+        address on Odoo's blacklist."""
+        self.model.flush_model(["mailjet_hard_bounce", "email_normalized"])
+        self.env["mail.blacklist"].flush_model(["email", "active"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, bounced, listed FROM (
+                       SELECT p.id,
+                              EXISTS(SELECT 1 FROM ems_campaign_participant q
+                                      WHERE q.email_normalized = p.email_normalized
+                                        AND q.mailjet_hard_bounce) AS bounced,
+                              EXISTS(SELECT 1 FROM mail_blacklist b
+                                      WHERE b.email = p.email_normalized AND b.active) AS listed
+                         FROM ems_campaign_participant p
+                        WHERE p.campaign_id = %(campaign)s) AS flags
+                    WHERE bounced OR listed""",
+                campaign=self.campaign.id,
+            )
+        )
+        return {
+            pid: HARD_BOUNCE if bounced else BLACKLISTED
+            for pid, bounced, _listed in self.env.cr.fetchall()
+        }
 
     def get_checkpoint(self):
         return Checkpoint.from_dict(self.campaign.sudo().mailjet_checkpoint)
@@ -233,6 +285,54 @@ class OdooParticipantStore:
                 record = participant[target].sudo()
                 if record[field_name] != participant[field_name]:
                     record.with_context(**QUIET)[field_name] = participant[field_name]
+
+
+def _sources(participant, campaign_title):
+    """The values a contact property can be taken from, for one participant."""
+    employee = participant.employee_id.sudo()
+    partner = participant.partner_id.sudo()
+    if employee:
+        name = employee.name or ""
+        company = employee.company_id.name or ""
+        lang = employee.work_contact_id.lang or ""
+    elif partner:
+        name = partner.name or ""
+        company = partner.name if partner.is_company else partner.commercial_company_name
+        company = company or partner.parent_id.name or ""
+        lang = partner.lang or ""
+    else:
+        name, company, lang = participant.name or "", "", ""
+    if name == participant.email:
+        name = ""  # a bare address is not a name
+    words = name.split()
+    return {
+        "first_name": " ".join(words[:-1]) if len(words) > 1 else name,
+        "last_name": words[-1] if len(words) > 1 else "",
+        "name": name,
+        "company": company,
+        "language": lang,
+        "number": participant.number or "",
+        "email": participant.email_normalized or "",
+        "campaign": campaign_title,
+    }
+
+
+def _typed(value, kind):
+    """A source value as the property's Mailjet type (None when it has none)."""
+    if kind == "str":
+        return "" if value in (None, False) else str(value)
+    if value in (None, False, ""):
+        return None
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except (TypeError, ValueError):
+        return None
+    if kind == "bool":
+        return bool(value)
+    return None
 
 
 def _spellings(email):

@@ -17,3 +17,5 @@ class ResPartner(models.Model):
     def action_mailjet_gdpr_erase(self):
         """Erase this person's data in Mailjet and in the campaigns (asks first)."""
         return self.env["ems.mailjet.gdpr.erase"]._open(self)
+
+    mailjet_activity_count = fields.Integer(groups="ems_mailjet.group_campaign_user")

@@ -4,11 +4,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_datetime
 
+from ..services.engagement import activity_budget, activity_events, message_activity
 from ..services.errors import MailjetError, MailjetNotFound
 from ..services.notes import Note
+from ..services.protection import protection_events
 from ..services.records import external_id, stored_id
 from ..services.sync import sync_list
-from ..services.webhook import SPAM_EVENT, decide, predates_consent
+from ..services.webhook import SPAM_EVENT, MailjetEvent, decide, predates_consent
 from .participant_store import OdooParticipantStore
 
 # Statistics change slowly; reading them once per list every few hours keeps a sync that
@@ -72,7 +74,12 @@ class UtmCampaign(models.Model):
     mailjet_count_unsubscribed = fields.Integer(string="Unsubscribed", readonly=True, copy=False)
     mailjet_count_excluded = fields.Integer(string="Excluded", readonly=True, copy=False)
     # What Mailjet's campaigns sent to this list did
-    mailjet_stat_sent = fields.Integer(string="Sent", readonly=True, copy=False)
+    mailjet_stat_sent = fields.Integer(
+        string="Delivered",
+        readonly=True,
+        copy=False,
+        help="Messages Mailjet delivered (its MessageSentCount).",
+    )
     mailjet_stat_opened = fields.Integer(string="Opened", readonly=True, copy=False)
     mailjet_stat_clicked = fields.Integer(string="Clicked", readonly=True, copy=False)
     mailjet_stat_unsubscribed = fields.Integer(
@@ -85,6 +92,9 @@ class UtmCampaign(models.Model):
         readonly=True,
         copy=False,
         help="Mailjet's statistics are read at most every few hours (by the nightly run).",
+    )
+    mailjet_mailing_ids = fields.One2many(
+        "ems.mailjet.mailing", "campaign_id", string="Mailings sent to the list", readonly=True
     )
     participant_count = fields.Integer(
         string="Number of participants", compute="_compute_participant_counts"
@@ -152,6 +162,19 @@ class UtmCampaign(models.Model):
         action["context"] = {"default_campaign_id": self.id}
         return action
 
+    def action_mailjet_sync_preview(self):
+        """What the next synchronisation would do with this campaign's list."""
+        self.ensure_one()
+        interface = self.sudo().mailjet_interface_id
+        if not interface:
+            raise UserError(self.env._("Choose the Mailjet interface of this campaign first."))
+        try:
+            result = interface._sync_preview(campaigns=self)
+        except MailjetError as error:
+            raise UserError(interface._error_text(error)) from None
+        preview = self.env["ems.mailjet.sync.preview"]._from_result(interface, result)
+        return preview._action_open()
+
     # ------------------------------------------------------------------ Mailjet sync
     def _mailjet_wanted_lists(self):
         """``(campaign id, list name, stored list id)`` for ``MailjetGateway.ensure_lists``."""
@@ -180,7 +203,10 @@ class UtmCampaign(models.Model):
             if ensured.created:
                 values["mailjet_stats_at"] = fields.Datetime.now()  # nothing sent to it yet
             elif not report.aborted and self._mailjet_statistics_due():
-                values.update(self._mailjet_statistics_values(gateway, ensured.list_id, run))
+                statistics = self._mailjet_statistics_values(gateway, ensured.list_id, run)
+                if statistics:
+                    self._mailjet_read_mailings(gateway, ensured.list_id, run, statistics)
+                values.update(statistics)
         finally:
             if store.checkpoint is not None:
                 values["mailjet_checkpoint"] = store.checkpoint
@@ -324,9 +350,10 @@ class UtmCampaign(models.Model):
         if to_confirm:
             to_confirm.write({"mailjet_synced_state": "declined"})
             lines.append(("webhook_confirmed", {"count": len(to_confirm)}, None, None))
-        if to_decline or to_confirm:
-            if decisions.reported:
-                lines.append(("webhook_reported", {"count": len(decisions.reported)}, None, None))
+        protected, protection_lines = self._mailjet_webhook_protect(interface, parsed.events)
+        protected += self._mailjet_webhook_activity(interface, parsed.events)
+        lines += protection_lines
+        if to_decline or to_confirm or protection_lines:
             run = (
                 self.env["ems.mailjet.sync.run"]
                 .sudo()
@@ -342,7 +369,7 @@ class UtmCampaign(models.Model):
                 run._log(code, params, campaign, participant_id)
             run._finish("done")
         applied = {decline.event_key for _participant, decline in to_decline}
-        ignored = parsed.skipped + len(parsed.events) - len(applied)
+        ignored = parsed.skipped + len(parsed.events) - len(applied) - protected
         return len(to_decline), ignored
 
     @api.model
@@ -382,3 +409,283 @@ class UtmCampaign(models.Model):
         if spam:
             return self.env._("Reported as spam in Mailjet (webhook) on %(date)s.", date=moment)
         return self.env._("Unsubscribed in Mailjet (webhook) on %(date)s.", date=moment)
+
+    # ------------------------------------------------------------------ bounce and spam
+    @api.model
+    def _mailjet_webhook_protect(self, interface, events):
+        """Flag the participants of ``interface``'s campaigns that complained (spam) or
+        bounced hard, blacklist their addresses when the interface asks for it, and return (hard
+        bounces acted on, run-log lines as ``(code, params, campaign, participant id)``).
+        Idempotent: a participant already flagged is left as it is."""
+        found = protection_events(events)
+        if not found:
+            return 0, []
+        participants = self.env["ems.campaign.participant"].sudo().with_context(active_test=False)
+        emails = sorted(found.spam | set(found.hard_bounce) | set(found.blocked))
+        # A complaint or a bounce is about the address: every campaign of the interface.
+        domain = [("campaign_id.mailjet_interface_id", "=", interface.id)]
+        matching = participants.search(
+            domain + [("email_normalized", "in", emails)],
+            order="campaign_id, id",
+        )
+        by_email = {}
+        for participant in matching:
+            by_email.setdefault(participant.email_normalized, participants.browse())
+            by_email[participant.email_normalized] |= participant
+        lines, acted = [], 0
+        for email in sorted(found.spam):
+            people = by_email.get(email, participants.browse())
+            if not people:
+                continue
+            # (the complaint's decline is counted by the unsubscribe handling)
+            people.filtered(lambda p: not p.mailjet_spam).write({"mailjet_spam": True})
+            if interface.blacklist_spam and self._mailjet_blacklist(
+                email, self.env._("Reported a Mailjet newsletter as spam.")
+            ):
+                lines.append(("webhook_blacklisted_spam", {"email": email}, None, people[:1].id))
+        for email, error in sorted(found.hard_bounce.items()):
+            people = by_email.get(email, participants.browse())
+            if not people:
+                continue
+            acted += 1
+            new = people.filtered(lambda p: not p.mailjet_hard_bounce)
+            if new:
+                new.write({"mailjet_bounced_email": email})
+                body = self.env._(
+                    "Mailjet reported %(email)s as permanently undeliverable (hard bounce: "
+                    "%(detail)s); it is no longer sent to Mailjet as subscribed until the "
+                    "address changes.",
+                    email=email,
+                    detail=error or "-",
+                )
+                new._message_log_batch(dict.fromkeys(new.ids, body))
+                for participant in new:
+                    params = {"email": email, "detail": error or "-"}
+                    lines.append(
+                        ("webhook_hard_bounce", params, participant.campaign_id, participant.id)
+                    )
+            if interface.blacklist_hard_bounce and self._mailjet_blacklist(
+                email, self.env._("Mailjet reported this address as permanently undeliverable.")
+            ):
+                lines.append(("webhook_blacklisted_bounce", {"email": email}, None, people[:1].id))
+        for email, error in sorted(found.blocked.items()):
+            people = by_email.get(email)
+            if people:
+                params = {"email": email, "detail": error or "-"}
+                lines.append(("webhook_blocked", params, None, people[:1].id))
+        return acted, lines
+
+    @api.model
+    def _mailjet_blacklist(self, email, message):
+        """Put ``email`` on Odoo's blacklist; False when it was already there."""
+        blacklist = self.env["mail.blacklist"].sudo()
+        if blacklist.search_count([("email", "=", email)], limit=1):
+            return False
+        blacklist._add(email, message=message)
+        return True
+
+    # ------------------------------------------------------------------ who opened, who clicked
+    @api.model
+    def _mailjet_webhook_activity(self, interface, events):
+        """Record the sent, open, click, bounce and spam events of a webhook batch on the
+        participants' activity; return how many sent/open/click events were recorded.
+
+        The event's Mailjet campaign tells the list (once the mailing is known from the
+        statistics); otherwise the address must be a participant of exactly one newsletter
+        campaign of the interface. The nightly read fills in what is left out."""
+        found = activity_events(events)
+        if not found:
+            return 0
+        participants = self.env["ems.campaign.participant"].sudo().with_context(active_test=False)
+        campaigns = self.sudo().search(
+            [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)]
+        )
+        mailings = (
+            self.env["ems.mailjet.mailing"]
+            .sudo()
+            .search(
+                [
+                    ("campaign_id", "in", campaigns.ids),
+                    ("mailjet_campaign_id", "in", [a.mailjet_campaign_id for a in found]),
+                ]
+            )
+        )
+        mailing_of = {m.mailjet_campaign_id: m for m in mailings}
+        people = participants.search(
+            [
+                ("campaign_id", "in", campaigns.ids),
+                ("email_normalized", "in", sorted({a.email for a in found})),
+            ]
+        )
+        recorded = 0
+        for act in found:
+            mailing = mailing_of.get(act.mailjet_campaign_id)
+            candidates = people.filtered(lambda p, e=act.email: p.email_normalized == e)
+            if mailing:
+                candidates = candidates.filtered(
+                    lambda p, c=mailing.campaign_id: p.campaign_id == c
+                )
+            if len(candidates) != 1:
+                continue
+            when = act.time.astimezone(timezone.utc).replace(tzinfo=None)
+            values = {"sent_at": when} if act.kind == "sent" else {}
+            if act.kind == "open":
+                values = {"opened": True, "opened_at": when}
+            elif act.kind == "click":
+                values = {"opened": True, "clicked": True, "clicked_at": when, "url": act.url}
+            elif act.kind == "bounce":
+                values = {"bounced": True}
+            elif act.kind == "spam":
+                values = {"spam": True}
+            row = self._mailjet_activity_row(candidates, act.message_id, mailing, when)
+            self._mailjet_activity_update(row, values)
+            recorded += act.kind in ("sent", "open", "click")
+        return recorded
+
+    @api.model
+    def _mailjet_activity_row(self, participant, message_id, mailing, sent_at=None):
+        """The activity row of ``participant`` for one Mailjet message (created if new)."""
+        rows = self.env["ems.mailjet.activity"].sudo()
+        row = rows.search(
+            [("participant_id", "=", participant.id), ("message_id", "=", message_id)], limit=1
+        )
+        if row:
+            return row
+        return rows.create(
+            {
+                "participant_id": participant.id,
+                "message_id": message_id,
+                "mailing_id": mailing.id if mailing else False,
+                "mailjet_campaign_id": mailing.mailjet_campaign_id if mailing else False,
+                "subject": mailing.subject if mailing else False,
+                "sent_at": sent_at,
+            }
+        )
+
+    @api.model
+    def _mailjet_activity_update(self, row, values):
+        """Set what is new: flags only ever switch on, times only move forward."""
+        changes = {}
+        for name, value in values.items():
+            current = row[name]
+            if name.endswith("_at") and current and value and value <= current:
+                continue
+            if name == "sent_at" and current:
+                continue
+            if current != value and value not in (None, False, ""):
+                changes[name] = value
+        if changes:
+            row.write(changes)
+
+    def _mailjet_read_mailings(self, gateway, list_id, run, statistics):
+        """The nightly safety net: when Mailjet's counters of the list moved since the last
+        read, read the list's mailings and their counters, then the recipients' messages of
+        the mailings whose counters moved (at most one call per 1,000 participants)."""
+        self.ensure_one()
+        names = ("sent", "opened", "clicked", "unsubscribed", "bounced", "spam")
+        if all(statistics.get(f"mailjet_stat_{n}") == self[f"mailjet_stat_{n}"] for n in names):
+            return
+        try:
+            sent = gateway.campaign_statistics(list_id)
+        except MailjetError as error:
+            run._log_notes([error.note()], self)
+            return
+        mailings = self.env["ems.mailjet.mailing"].sudo()
+        known = {m.mailjet_campaign_id: m for m in self.sudo().mailjet_mailing_ids}
+        for stats in sent:
+            values = self._mailjet_mailing_values(stats)
+            mailing = known.get(values["mailjet_campaign_id"])
+            if mailing:
+                mailing.write(values)
+            else:
+                known[values["mailjet_campaign_id"]] = mailings.create(
+                    dict(values, campaign_id=self.id)
+                )
+        budget = activity_budget(self.participant_count)
+        for mailing in sorted(
+            known.values(), key=lambda m: m.sent_at or datetime.min, reverse=True
+        ):
+            if budget <= 0:
+                break
+            key = mailing._counters_key()
+            if mailing.activity_read_key == key:
+                continue
+            calls_before = gateway.calls
+            try:
+                rows, complete = gateway.campaign_messages(int(mailing.mailjet_campaign_id), budget)
+            except MailjetError as error:
+                run._log_notes([error.note()], self)
+                return
+            budget -= gateway.calls - calls_before
+            self._mailjet_apply_messages(mailing, message_activity(rows), run)
+            if complete:
+                mailing.activity_read_key = key
+
+    @api.model
+    def _mailjet_mailing_values(self, stats):
+        """An ``ems.mailjet.mailing`` from ``gateway.CampaignStatistics`` (Mailjet's words:
+        MessageSentCount is delivered, statcounters' Total is processed)."""
+        c = stats.counters
+        processed = sum(
+            c.get(name, 0)
+            for name in (
+                "MessageSentCount",
+                "MessageBlockedCount",
+                "MessageSoftBouncedCount",
+                "MessageHardBouncedCount",
+                "MessageQueuedCount",
+                "MessageDeferredCount",
+            )
+        )
+        sent_at = stats.sent_at
+        if sent_at is not None and sent_at.tzinfo is not None:
+            sent_at = sent_at.astimezone(timezone.utc).replace(tzinfo=None)
+        return {
+            "mailjet_campaign_id": str(stats.campaign_id),
+            "subject": stats.subject,
+            "sent_at": sent_at or False,
+            "processed": processed,
+            "delivered": c.get("MessageSentCount", 0),
+            "opened": c.get("MessageOpenedCount", 0),
+            "clicked": c.get("MessageClickedCount", 0),
+            "bounced": c.get("MessageHardBouncedCount", 0) + c.get("MessageSoftBouncedCount", 0),
+            "spam": c.get("MessageSpamCount", 0),
+            "unsubscribed": c.get("MessageUnsubscribedCount", 0),
+        }
+
+    def _mailjet_apply_messages(self, mailing, activities, run):
+        """Record what the recipients of ``mailing`` did; hard bounces and spam complaints
+        found this way are handled as the webhook handles them."""
+        self.ensure_one()
+        participants = self.env["ems.campaign.participant"].sudo().with_context(active_test=False)
+        by_email = {
+            p.email_normalized: p
+            for p in participants.search(
+                [
+                    ("campaign_id", "=", self.id),
+                    ("email_normalized", "in", sorted({a.email for a in activities})),
+                ]
+            )
+        }
+        reported = []
+        for act in activities:
+            participant = by_email.get(act.email)
+            if not participant:
+                continue
+            sent_at = act.sent_at and act.sent_at.astimezone(timezone.utc).replace(tzinfo=None)
+            row = self._mailjet_activity_row(participant, act.message_id, mailing, sent_at)
+            values = {"opened": act.opened, "clicked": act.clicked}
+            values.update(bounced=act.bounced, spam=act.spam)
+            self._mailjet_activity_update(row, values)
+            if act.hard_bounce or act.spam:
+                kind = "spam" if act.spam else "bounce"
+                moment = act.sent_at or datetime.now(timezone.utc)
+                reported.append(MailjetEvent(kind, act.email, moment, hard_bounce=act.hard_bounce))
+                if act.spam and participant.state == "accepted":
+                    participant.write({"state": "declined"})
+        if reported:
+            _count, lines = self._mailjet_webhook_protect(
+                self.sudo().mailjet_interface_id, reported
+            )
+            for code, params, campaign, participant_id in lines:
+                run._log(code, params, campaign, participant_id)

@@ -7,6 +7,10 @@
 * ``gateway``   every Mailjet call, through mailjet-rest, with retries
 * ``sync``      the orchestrator of one list (pull → reconcile → apply → push)
 * ``notes``     what a sync reports, as codes with parameters (never sentences)
+* ``preview``   what the next sync would do, from the sync's own plan (nothing applied)
+* ``protection`` hard bounces and the ERP's blacklist keep addresses out of pushes
+* ``properties`` contact properties pushed only when changed since Mailjet confirmed them
+* ``engagement`` who opened, who clicked: webhook events and message rows as activity
 """
 
 from .emails import InvalidEmail, extract_email, is_valid_email, normalize_email, validate_email

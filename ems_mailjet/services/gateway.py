@@ -58,6 +58,7 @@ from .errors import (
     MailjetUnavailable,
 )
 from .notes import Note, Op
+from .properties import datatype, json_value
 from .records import ContactError, PushContact, Signup, parse_timestamp
 
 __all__ = [
@@ -246,6 +247,7 @@ class MailjetGateway:
         self.chunk_size = max(1, int(chunk_size))
         self._sleep = sleep
         self.calls = 0  # HTTP requests sent, retries included
+        self._property_names: set[str] | None = None  # contactmetadata, once read
 
     def __repr__(self) -> str:
         return f"<MailjetGateway url={self.api_url!r} key={self._key_hint!r}>"
@@ -508,6 +510,46 @@ class MailjetGateway:
             )
         return stats
 
+    def ensure_property_definitions(self, contacts: Sequence[PushContact]) -> None:
+        """Create the contact properties (``contactmetadata``, typed) that the contacts
+        carry and Mailjet does not define yet. One read per gateway, only when a push
+        carries properties; then one call per missing definition."""
+        wanted: dict[str, str] = {}
+        for contact in contacts:
+            for name, value in (contact.properties or {}).items():
+                wanted.setdefault(name, datatype(value))
+        if not wanted:
+            return
+        if self._property_names is None:
+            self._property_names = {
+                str(row.get("Name", "")).lower()
+                for row in self._pages("contactmetadata", Op("properties"))
+            }
+        for name, kind in sorted(wanted.items()):
+            if name.lower() in self._property_names:
+                continue
+            data = {"Datatype": kind, "Name": name, "NameSpace": "static"}
+            self._post("contactmetadata", Op("create_property", {"name": name}), data=data)
+            self._property_names.add(name.lower())
+
+    def campaign_messages(self, campaign_id: int, max_calls: int) -> tuple[list[dict], bool]:
+        """The messages of one sent campaign with their recipients' addresses
+        (``ContactAlt``), at most ``max_calls`` pages of 1,000; returns (rows, complete)."""
+        what = Op("campaign_messages", {"campaign_id": campaign_id})
+        rows: list[dict] = []
+        for page in range(max(0, max_calls)):
+            filters = {
+                "Campaign": campaign_id,
+                "ShowContactAlt": "true",
+                "Limit": PAGE_SIZE,
+                "Offset": page * PAGE_SIZE,
+            }
+            data = self._get("message", what, filters=filters).get("Data") or []
+            rows.extend(data)
+            if len(data) < PAGE_SIZE:
+                return rows, True
+        return rows, False
+
     # ------------------------------------------------------------------ writing
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult:
         """Send contacts in chunks, then poll every job to its final state.
@@ -524,6 +566,7 @@ class MailjetGateway:
         result = PushResult(action=action, submitted=len(contacts))
         jobs: list[tuple[int, list[PushContact]]] = []
         try:
+            self.ensure_property_definitions(contacts)
             for start in range(0, len(contacts), self.chunk_size):
                 chunk = list(contacts[start : start + self.chunk_size])
                 jobs.extend(self._submit(list_id, action, chunk, result))
@@ -545,6 +588,9 @@ class MailjetGateway:
                 {"Email": c.email, "Name": c.name} if c.name else {"Email": c.email} for c in chunk
             ],
         }
+        for contact, row in zip(chunk, payload["Contacts"], strict=True):
+            if contact.properties:
+                row["Properties"] = {k: json_value(v) for k, v in contact.properties.items()}
         try:
             # A retried POST whose first attempt reached Mailjet creates a second job with
             # the same contacts. That is harmless: addnoforce and unsub are idempotent.

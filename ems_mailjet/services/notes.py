@@ -28,6 +28,8 @@ CODES: dict[str, str] = {
     "resignup_kept_declined": WARNING,  # email: signed up again, declined in the ERP
     "ambiguous_match": WARNING,  # email, count: several employees/partners
     "erased_in_mailjet": WARNING,  # count: participants whose contact Mailjet erased (GDPR)
+    "push_held_back_bounce": WARNING,  # email: bounced hard, not pushed as subscribed
+    "push_held_back_blacklist": WARNING,  # email: on the ERP's blacklist, not pushed
     # a bulk job
     "job_failed": ERROR,  # job_id, action, count, detail
     "job_unfinished": ERROR,  # job_id, action, count
@@ -64,6 +66,9 @@ OPERATIONS = frozenset(
         "list_statistics",  # list_id
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id
+        "campaign_messages",  # campaign_id
+        "properties",  # the contact property definitions
+        "create_property",  # name
         "push",  # action, count, list_id
         "job_state",  # job_id
         "job_errors",  # job_id

@@ -56,6 +56,13 @@ class Participant:
     excluded: bool = False
     suppressed: bool = False  # the address was erased: never sent to Mailjet again
     refused_email: str = ""  # the address Mailjet last refused; not sent again as is
+    # Why the address must not be pushed as subscribed: "hard_bounce" (it bounced
+    # permanently), "blacklisted" (on the ERP's blacklist), or "" (nothing against it).
+    push_blocked: str = ""
+    # Contact properties (Mailjet name → typed value) when the interface maps any, and
+    # the fingerprint of the values Mailjet last confirmed.
+    properties: Mapping[str, Any] | None = field(default=None, compare=False)
+    properties_synced: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,7 @@ class PushContact:
     email: str
     name: str = ""
     keys: tuple[Key, ...] = ()
+    properties: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from .gateway import ADD, UNSUB, ContactRow, ListCounters, ListRecipientRow, PushResult
 from .matching import EmployeeRecord, MatchIndex, PartnerRecord
 from .notes import ERROR, Note
+from .properties import confirmed_fingerprints, with_property_updates
+from .protection import hold_back
 from .reconcile import reconcile
 from .records import (
     ACCEPTED,
@@ -63,6 +65,7 @@ __all__ = [
     "MailjetPort",
     "ParticipantStore",
     "RunReport",
+    "plan_list",
     "pull",
     "sync_list",
 ]
@@ -234,13 +237,9 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
     participants = list(store.participants())
     checkpoint = store.get_checkpoint()
 
-    view, counters, report.pull = pull(
+    plan, report.counters, report.pull = plan_list(
         mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
     )
-    report.counters = counters
-    view = _find_erased(mailjet, view, participants)
-    plan = reconcile(participants, view, checkpoint)
-    plan.new_participants = _with_names(mailjet, plan.new_participants)
     for line in plan.invalid + plan.notes:
         report.add(line)
 
@@ -251,10 +250,9 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
     # Unsubscribes first: if the run is cut short, the safe half is done.
     pushed = False
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
-    refused = _refused_addresses(participants)
     for action, contacts, state in (
-        (UNSUB, _not_refused(plan.to_unsubscribe, refused), DECLINED),
-        (ADD, _not_refused(plan.to_add, refused), ACCEPTED),
+        (UNSUB, plan.to_unsubscribe, DECLINED),
+        (ADD, plan.to_add, ACCEPTED),
     ):
         if not contacts:
             continue
@@ -264,6 +262,7 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         if confirmed:
             store.mark_synced(confirmed)
             confirmed_states.update(confirmed)
+            _confirm_properties(store, result.succeeded)
         count = len(result.succeeded)
         if action == UNSUB:
             report.unsubscribed_in_mailjet += count
@@ -320,6 +319,13 @@ def _not_refused(contacts: Sequence[PushContact], refused: Mapping[Key, str]) ->
 
 def _normalized(email: str) -> str:
     return normalize_email(email)
+
+
+def _confirm_properties(store, contacts) -> None:
+    """Remember which property values Mailjet confirmed (stores that keep them)."""
+    fingerprints = confirmed_fingerprints(contacts)
+    if fingerprints and hasattr(store, "set_property_fingerprints"):
+        store.set_property_fingerprints(fingerprints)
 
 
 def _after_run(
@@ -458,6 +464,33 @@ def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> lis
             )
         )
     return matched
+
+
+def plan_list(
+    mailjet: MailjetPort,
+    list_id: int,
+    participants: Sequence[Participant],
+    checkpoint: Checkpoint | None,
+    *,
+    full: bool = False,
+    known_empty: bool = False,
+) -> tuple[Plan, ListCounters | None, str]:
+    """What a sync of one list will change: the pull, the reconciliation, the contact
+    properties that changed (``properties``), then the bounce and blacklist protection
+    (``protection.hold_back``) and the addresses Mailjet refused before. Reads Mailjet
+    and writes nothing; ``sync_list`` applies the plan, the preview shows it."""
+    view, counters, how = pull(
+        mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
+    )
+    view = _find_erased(mailjet, view, participants)
+    plan = reconcile(participants, view, checkpoint)
+    plan.new_participants = _with_names(mailjet, plan.new_participants)
+    plan = hold_back(with_property_updates(plan, participants), participants)
+    # An address Mailjet refused is not sent again until it changes or a user asks.
+    refused = _refused_addresses(participants)
+    plan.to_unsubscribe = _not_refused(plan.to_unsubscribe, refused)
+    plan.to_add = _not_refused(plan.to_add, refused)
+    return plan, counters, how
 
 
 # ---------------------------------------------------------------------- pull

@@ -14,3 +14,7 @@ from . import test_secret_routes
 from . import test_screens
 from . import test_consent
 from . import test_fidelity
+from . import test_preview
+from . import test_protection
+from . import test_activity
+from . import test_properties

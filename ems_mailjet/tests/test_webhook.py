@@ -221,8 +221,12 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.bob.state, "accepted")
         self.assertEqual(self.runs().declined_from_mailjet, 2)
 
-    def test_bounce_and_blocked_change_nothing(self):
-        before = self.snapshot()
+    def test_hard_bounce_flags_blocked_is_logged(self):
+        def states():
+            self.env.invalidate_all()
+            return [(p.state, p.declined_at, p.mailjet_synced_state) for p in self.everyone]
+
+        before = states()
         response = self.post(
             [
                 {
@@ -238,8 +242,13 @@ class TestWebhook(HttpCase):
                 {"event": "open", "time": T0, "email": "bob@example.com"},
             ]
         )
-        self.assertEqual(response.json(), {"status": "ok", "declined": 0, "ignored": 3})
-        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(response.json(), {"status": "ok", "declined": 0, "ignored": 2})
+        self.assertEqual(states(), before, "states and dates unchanged")
+        self.assertTrue(self.anna.mailjet_hard_bounce)
+        self.assertFalse(self.bob.mailjet_hard_bounce)
+        codes = self.runs().line_ids.mapped("code")
+        self.assertIn("webhook_hard_bounce", codes)
+        self.assertIn("webhook_blocked", codes)
 
     def test_D5_unsubscribe_older_than_a_later_consent_does_not_decline_again(self):
         self.anna.write({"consent_date": date(2026, 1, 5), "consent_note": "Phone call"})
