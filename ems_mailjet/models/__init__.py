@@ -1,6 +1,7 @@
 from . import ems_mailjet_contact_mixin
 from . import ems_campaign_participation_mixin
 from . import ems_secret_fields_mixin
+from . import ems_mailjet_webhook_mixin
 from . import ems_interface
 from . import utm_campaign
 from . import ems_campaign_participant
@@ -13,3 +14,4 @@ from . import ems_mailjet_erasure
 from . import ems_mailjet_mailing
 from . import ems_mailjet_activity
 from . import ems_mailjet_property
+from . import ems_mailjet_events

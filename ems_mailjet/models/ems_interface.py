@@ -1,27 +1,21 @@
 import logging
-import secrets
 import threading
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 
 from ..services.errors import MailjetError, MailjetUnavailable
 from ..services.gateway import MailjetGateway, RetryPolicy
-from ..services.preview import addresses, plan_lists, preview_list
-from ..services.webhook import REGISTERED_EVENTS
 from ..services.window import current_window, next_window_start
 from .ems_mailjet_messages import render
 from .ems_mailjet_property import DEFAULTS as DEFAULT_PROPERTIES
-from .participant_store import OdooParticipantStore
 
 _logger = logging.getLogger(__name__)
 
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
-# Unsubscribes, complaints and bounces, plus opens and clicks for the participants' activity.
-WEBHOOK_EVENTS = (*REGISTERED_EVENTS, "open", "click")
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
@@ -46,7 +40,7 @@ class EmsInterface(models.Model):
 
     _name = "ems.interface"
     _description = "Interface to an external system"
-    _inherit = ["mail.thread", "ems.secret.fields.mixin"]
+    _inherit = ["mail.thread", "ems.secret.fields.mixin", "ems.mailjet.webhook.mixin"]
     _order = "sequence, name, id"
     _secret_fields = _SECRET_FIELDS
 
@@ -177,43 +171,6 @@ class EmsInterface(models.Model):
         copy=False,
         help="What asked for the queued synchronisation; its run is logged with it.",
     )
-    webhook_token = fields.Char(
-        copy=False,
-        readonly=True,
-        groups="base.group_system",
-        index=True,
-        default=lambda self: secrets.token_urlsafe(24),
-    )
-    webhook_user = fields.Char(
-        copy=False,
-        readonly=True,
-        groups="base.group_system",
-        default=lambda self: "mj-" + secrets.token_hex(6),
-    )
-    webhook_password = fields.Char(
-        copy=False,
-        readonly=True,
-        groups="base.group_system",
-        exportable=False,
-        default=lambda self: secrets.token_urlsafe(24),
-    )
-    webhook_url = fields.Char(
-        string="Webhook URL",
-        compute="_compute_webhook_url",
-        groups="base.group_system",
-        help="Register this address in Mailjet (Event API, Version 2) so that unsubscribes "
-        "arrive within seconds; the nightly run remains the safety net.",
-    )
-    webhook_status = fields.Selection(
-        selection=[("none", "Not registered"), ("alive", "Active"), ("dead", "Suspended")],
-        string="Webhook in Mailjet",
-        default="none",
-        readonly=True,
-        copy=False,
-        help="How Mailjet holds this database's webhook, as read at the last synchronisation "
-        "or check. Mailjet suspends a webhook that failed for a day; register it again "
-        "(which gives it a new address) to have unsubscribes arrive within seconds again.",
-    )
     property_ids = fields.One2many(
         "ems.mailjet.property",
         "interface_id",
@@ -280,22 +237,6 @@ class EmsInterface(models.Model):
     def _compute_has_api_secret(self):
         for interface in self:
             interface.has_api_secret = bool(interface.api_secret)
-
-    @api.depends("webhook_token", "webhook_user", "webhook_password")
-    def _compute_webhook_url(self):
-        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        for interface in self:
-            parts = urlsplit(base)
-            if not (interface.webhook_token and parts.netloc):
-                interface.webhook_url = False
-                continue
-            credentials = f"{quote(interface.webhook_user, safe='')}:" + quote(
-                interface.webhook_password, safe=""
-            )
-            interface.webhook_url = (
-                f"{parts.scheme}://{credentials}@{parts.netloc}"
-                f"/ems_mailjet/webhook/{interface.webhook_token}"
-            )
 
     def _compute_campaign_count(self):
         counts = dict(
@@ -369,19 +310,6 @@ class EmsInterface(models.Model):
         )
         self.env.ref(CRON_XMLID).sudo()._trigger()
 
-    def export_data(self, fields_to_export):
-        """The API password never leaves the database through an export."""
-        if any(path.split("/")[0] in _SECRET_FIELDS for path in fields_to_export):
-            raise AccessError(self._secret_refused_message())
-        return super().export_data(fields_to_export)
-
-    def _export_rows(self, fields, *, _is_toplevel_call=True):
-        """Also when the export starts from a campaign or a run (``mailjet_interface_id/
-        api_secret``): every export path to an interface ends here."""
-        if any(path and path[0] in _SECRET_FIELDS for path in fields):
-            raise AccessError(self._secret_refused_message())
-        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
-
     def action_open_campaigns(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("ems_mailjet.action_ems_campaign")
@@ -450,52 +378,6 @@ class EmsInterface(models.Model):
             "info",
         )
 
-    def action_register_webhook(self):
-        """Tell Mailjet to post unsubscribes, spam complaints, bounces and blocks here."""
-        self.ensure_one()
-        if not self.webhook_url or not self.webhook_url.startswith("https://"):
-            raise UserError(
-                self.env._(
-                    "Mailjet only calls webhooks over HTTPS: set the system parameter "
-                    "web.base.url to this database's public https:// address first."
-                )
-            )
-        try:
-            with self._quick_gateway() as gateway:
-                if gateway.event_callback_status(self.webhook_url, WEBHOOK_EVENTS) == "dead":
-                    # Mailjet revives a suspended webhook only for a new address: a new
-                    # token, and the old address answers 404 from now on.
-                    self.sudo().webhook_token = secrets.token_urlsafe(24)
-                gateway.register_event_callbacks(self.webhook_url, WEBHOOK_EVENTS)
-                status = gateway.event_callback_status(self.webhook_url, WEBHOOK_EVENTS)
-        except MailjetError as error:
-            raise UserError(self._quick_error_text(error)) from None
-        self.webhook_status = status
-        return self._notify(
-            self.env._("Mailjet now reports unsubscribes to this database within seconds."),
-            "success",
-        )
-
-    def action_check_webhook(self):
-        """Ask Mailjet (one call) whether it still posts to this database's webhook."""
-        self.ensure_one()
-        try:
-            with self._quick_gateway() as gateway:
-                status = self._mailjet_webhook_status(gateway)
-        except MailjetError as error:
-            return self._notify(self._quick_error_text(error), "danger")
-        self.webhook_status = status
-        kind = {"alive": "success", "dead": "danger"}.get(status, "warning")
-        return self._notify(render(self.env, f"webhook_{status}"), kind)
-
-    def _mailjet_webhook_status(self, gateway):
-        """none / alive / dead, with one call (none without a call when there is no
-        https address to register)."""
-        url = self.webhook_url
-        if not url or not url.startswith("https://"):
-            return "none"
-        return gateway.event_callback_status(url, WEBHOOK_EVENTS)
-
     def _notify(self, message, kind):
         return {
             "type": "ir.actions.client",
@@ -553,53 +435,10 @@ class EmsInterface(models.Model):
 
     # ------------------------------------------------------------------ preview
     def _sync_preview(self, campaigns=None):
-        """What a synchronisation would do now, per campaign id, without doing it.
-
-        Each value holds the addresses concerned (``to_push``, ``to_unsubscribe``,
-        ``to_decline``, ``new_signups``), the list to create or rename, the decline
-        reasons, the signups' matches and what could not be read. It writes nothing in
-        the ERP or in Mailjet and makes only the reads a synchronisation starts with.
-        ``campaigns``: only these newsletter campaigns of the interface (default: all).
-        Raises ``MailjetError`` when Mailjet cannot be read at all."""
+        """What a synchronisation would do now, per campaign id, without doing it (see
+        ``ems.mailjet.sync.preview._plan``). Writes nothing in the ERP or in Mailjet."""
         self.ensure_one()
-        every = (
-            self.env["utm.campaign"]
-            .sudo()
-            .search(
-                [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
-                order="mailjet_last_sync_at asc nulls first, id",
-            )
-        )
-        wanted = every if campaigns is None else every & campaigns.sudo()
-        result = {}
-        with self._gateway() as gateway:
-            decisions = plan_lists(gateway.lists(), every._mailjet_wanted_lists())
-            for campaign in wanted:
-                decision = decisions[campaign.id]
-                store = OdooParticipantStore(campaign)
-                preview = preview_list(gateway, decision, store)
-                result[campaign.id] = {
-                    **addresses(preview),
-                    "list_id": decision.list_id,
-                    "list_name": decision.name,
-                    "create_list": decision.create,
-                    "rename_from": decision.rename_from,
-                    "property_updates": list(preview.property_updates),
-                    "decline_reasons": dict(preview.to_decline),
-                    "signup_matches": {
-                        n.email: (n.match_kind, n.match_id, n.ambiguous, n.candidate_count)
-                        for n in preview.new_signups
-                    },
-                    "marked_synced": preview.marked_synced,
-                    "notes": [(n.code, dict(n.params)) for n in preview.notes],
-                    "error": (preview.error.code, dict(preview.error.params))
-                    if preview.error
-                    else None,
-                    "api_calls": preview.api_calls,
-                }
-            for item in result.values():
-                item["api_calls_total"] = gateway.calls  # the read of all lists included
-        return result
+        return self.env["ems.mailjet.sync.preview"]._plan(self, campaigns)
 
     def action_sync_preview(self, campaigns=None):
         """Show what the next synchronisation would do (a dialog; nothing is changed)."""
@@ -610,13 +449,6 @@ class EmsInterface(models.Model):
             raise UserError(self._error_text(error)) from None
         preview = self.env["ems.mailjet.sync.preview"]._from_result(self, result)
         return preview._action_open()
-
-    # ------------------------------------------------------------------ webhook
-    def _mailjet_webhook_process(self, parsed):
-        """Apply Mailjet's events (``services.webhook.ParsedEvents``) to this interface's
-        campaigns; return (participants declined, events ignored)."""
-        self.ensure_one()
-        return self.env["utm.campaign"].sudo()._mailjet_webhook_process(self, parsed)
 
     @api.model
     def _default_for_company(self, company):

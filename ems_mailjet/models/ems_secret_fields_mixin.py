@@ -53,3 +53,15 @@ class EmsSecretFieldsMixin(models.AbstractModel):
     def _read_group_select(self, aggregate_spec, query):
         self._check_not_secret(aggregate_spec)
         return super()._read_group_select(aggregate_spec, query)
+
+    def export_data(self, fields_to_export):
+        if any(path.split("/")[0] in self._secret_fields for path in fields_to_export):
+            raise AccessError(self._secret_refused_message())
+        return super().export_data(fields_to_export)
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        """Also when the export starts from another model (``mailjet_interface_id/
+        api_secret`` from a campaign or a run): every export path ends here."""
+        if any(path and path[0] in self._secret_fields for path in fields):
+            raise AccessError(self._secret_refused_message())
+        return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)

@@ -13,7 +13,7 @@ T0 = 1767225600  # 2026-01-01 00:00:00 UTC
 class TestBounceAndSpamProtection(MailjetSandboxCase):
     def webhook(self, *events):
         body = json.dumps([{"time": T0, "MessageID": 1000 + i, **e} for i, e in enumerate(events)])
-        result = self.env["utm.campaign"]._mailjet_webhook_process(
+        result = self.env["ems.mailjet.events"]._mailjet_webhook_process(
             self.interface, parse_events(body)
         )
         self.env.invalidate_all()

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 
 from ..models.ems_mailjet_messages import render
+from ..models.participant_store import OdooParticipantStore
+from ..services.preview import addresses, plan_lists, preview_list
 from ..services.reconcile import REASON_FINAL, REASON_MAILJET_UNSUB, REASON_SAME_ADDRESS
 
 # What each kind of preview line counts into.
@@ -47,6 +49,55 @@ class EmsMailjetSyncPreview(models.TransientModel):
     def _compute_nothing_to_do(self):
         for preview in self:
             preview.nothing_to_do = not any(preview[name] for name in _COUNTERS.values())
+
+    @api.model
+    def _plan(self, interface, campaigns=None):
+        """What a synchronisation of ``interface`` would do now, per campaign id.
+
+        Each value holds the addresses concerned (``to_push``, ``to_unsubscribe``,
+        ``to_decline``, ``new_signups``), the list to create or rename, the decline
+        reasons, the signups' matches and what could not be read. It writes nothing in
+        the ERP or in Mailjet and makes only the reads a synchronisation starts with.
+        ``campaigns``: only these newsletter campaigns of the interface (default: all).
+        Raises ``MailjetError`` when Mailjet cannot be read at all."""
+        every = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)],
+                order="mailjet_last_sync_at asc nulls first, id",
+            )
+        )
+        wanted = every if campaigns is None else every & campaigns.sudo()
+        result = {}
+        with interface._gateway() as gateway:
+            decisions = plan_lists(gateway.lists(), every._mailjet_wanted_lists())
+            for campaign in wanted:
+                decision = decisions[campaign.id]
+                store = OdooParticipantStore(campaign)
+                preview = preview_list(gateway, decision, store)
+                result[campaign.id] = {
+                    **addresses(preview),
+                    "list_id": decision.list_id,
+                    "list_name": decision.name,
+                    "create_list": decision.create,
+                    "rename_from": decision.rename_from,
+                    "property_updates": list(preview.property_updates),
+                    "decline_reasons": dict(preview.to_decline),
+                    "signup_matches": {
+                        n.email: (n.match_kind, n.match_id, n.ambiguous, n.candidate_count)
+                        for n in preview.new_signups
+                    },
+                    "marked_synced": preview.marked_synced,
+                    "notes": [(n.code, dict(n.params)) for n in preview.notes],
+                    "error": (preview.error.code, dict(preview.error.params))
+                    if preview.error
+                    else None,
+                    "api_calls": preview.api_calls,
+                }
+            for item in result.values():
+                item["api_calls_total"] = gateway.calls  # the read of all lists included
+        return result
 
     @api.model
     def _from_result(self, interface, result):
