@@ -146,6 +146,9 @@ class TestFidelity(MailjetSandboxCase):
                     ("gone@example.com", "reader1@example.com")
                 )
                 self.assertIn("widget@example.net", self.people())
+                # The new signup's contact properties go to Mailjet once, then nothing.
+                self.run_sync()
+                self.assertTrue(self.people()["widget@example.net"].mailjet_properties_synced)
                 self.assert_nothing_pushed_again()
 
     def test_list_deleted_in_mailjet_soft_or_hard(self):
