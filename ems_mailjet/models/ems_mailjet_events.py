@@ -210,8 +210,12 @@ class EmsMailjetEvents(models.AbstractModel):
         if not found:
             return 0
         participants = self.env["ems.campaign.participant"].sudo().with_context(active_test=False)
-        campaigns = self.sudo().search(
-            [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)]
+        campaigns = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)]
+            )
         )
         mailings = (
             self.env["ems.mailjet.mailing"]
