@@ -15,6 +15,6 @@ bench:           ## 100,000 participants in 20 lists against the sandbox (--late
 bench-1m:        ## the same with 1,000,000 participants in 200 lists, 100,000 partners, 5,000 employees
 	$(PYTHON) scripts/bench.py --participants 1000000 --campaigns 200 --partners 100000 --employees 5000
 
-lint:
-	$(PYTHON) -m ruff check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory ems_mailjet
+lint:            ## pre-commit's hooks on every file (ruff, prettier, pylint-odoo, OCA checks, readme)
+	@test -x node_modules/.bin/prettier || npm ci --no-audit --no-fund
+	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure

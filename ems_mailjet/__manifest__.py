@@ -7,7 +7,9 @@
     "website": "https://github.com/ems/ems_mailjet",
     "license": "LGPL-3",
     "depends": ["base", "mail", "contacts", "hr", "utm"],
-    "external_dependencies": {"python": ["mailjet_rest", "email_validator"]},
+    "external_dependencies": {
+        "python": ["mailjet-rest>=1.9.1", "tenacity>=8.2", "email-validator>=2.3"]
+    },
     "data": [
         "security/ems_mailjet_security.xml",
         "security/ir.model.access.csv",
@@ -16,6 +18,7 @@
         "views/ems_mailjet_sync_run_views.xml",
         "views/ems_interface_views.xml",
         "views/ems_campaign_participant_views.xml",
+        "views/ems_mailjet_sync_run_line_views.xml",
         "views/utm_campaign_views.xml",
         "views/res_partner_views.xml",
         "views/hr_employee_views.xml",
@@ -25,6 +28,12 @@
     "demo": [
         "demo/ems_mailjet_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ems_mailjet/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
     "development_status": "Alpha",
+    "maintainers": ["ems"],
 }

@@ -9,7 +9,7 @@ from ems_mailjet.services.errors import (
     MailjetRequestRejected,
     MailjetUnavailable,
 )
-from ems_mailjet.services.gateway import MailjetGateway, RetryPolicy
+from ems_mailjet.services.gateway import ADD, UNSUB, ListCounters, MailjetGateway, RetryPolicy
 from ems_mailjet.services.records import PushContact
 
 MMC = "contactslist/managemanycontacts"
@@ -66,21 +66,26 @@ def test_R4_ensure_lists_finds_list_by_name_and_never_duplicates(sandbox, gatewa
 def test_R4_two_campaigns_with_one_name_get_an_error_not_a_shared_list(gateway):
     result = gateway.ensure_lists([("a", "Same", None), ("b", "same ", None)])
     assert result["a"].created and result["a"].error is None
-    assert result["b"].list_id is None and "already uses the list name" in result["b"].error
+    assert result["b"].list_id is None
+    assert (result["b"].error.code, result["b"].error.params) == (
+        "list_name_taken",
+        {"name": "same"},
+    )
 
 
 def test_R4_rename_onto_a_taken_name_is_reported_per_campaign(gateway):
     gateway.create_list("Taken")
     mine = gateway.create_list("Mine").id
     result = gateway.ensure_lists([("a", "Taken", mine), ("b", "Other", None)])
-    assert "already exists" in result["a"].error
+    assert result["a"].error.code == "mailjet_rejected"
+    assert "already exists" in result["a"].error.params["detail"]
     assert result["b"].created
 
 
 # ------------------------------------------------------------------ bulk push (D3)
 def test_D3_100k_contacts_in_at_most_30_bulk_calls(sandbox, gateway, list_id):
     before = sandbox.calls()["total"]
-    result = gateway.add_contacts(list_id, contacts(100_000))
+    result = gateway.push(list_id, ADD, contacts(100_000))
     by = sandbox.calls()["by"]
     assert by[f"POST {MMC}"] <= 30
     assert len(result.succeeded) == 100_000 and not result.failed and not result.job_errors
@@ -94,14 +99,14 @@ def test_D3_100k_contacts_in_at_most_30_bulk_calls(sandbox, gateway, list_id):
 def test_D3_every_job_is_polled_to_its_final_state(sandbox, list_id):
     sandbox.control("POST", "config", {"job_polls": 3})
     with make_gateway(sandbox, chunk_size=2) as gw:
-        result = gw.add_contacts(list_id, contacts(5))
+        result = gw.push(list_id, ADD, contacts(5))
     assert len(result.job_ids) == 3
     assert calls_by(sandbox, f"GET {MMC}") == 3 * 4  # Allocated, Importing ×2, Completed
     assert len(result.succeeded) == 5
 
 
 def test_D3_pages_at_limit_1000(sandbox, gateway, list_id):
-    gateway.add_contacts(list_id, contacts(2500))
+    gateway.push(list_id, ADD, contacts(2500))
     before = sandbox.calls()["total"]
     rows = gateway.recipients(list_id)
     found = gateway.contacts(list_id)
@@ -112,11 +117,15 @@ def test_D3_pages_at_limit_1000(sandbox, gateway, list_id):
 
 
 def test_D3_counts_use_count_only(sandbox, gateway, list_id):
-    gateway.add_contacts(list_id, contacts(3))
-    gateway.unsubscribe_contacts(list_id, contacts(1))
+    gateway.push(list_id, ADD, contacts(3))
+    gateway.push(list_id, UNSUB, contacts(1))
     sandbox.exclude("user2@example.com")
     before = sandbox.calls()["total"]
-    counters = gateway.list_counters(list_id)
+    counters = ListCounters.from_counts(
+        gateway.count_members(list_id),
+        gateway.count_members(list_id, unsubscribed=True),
+        gateway.count_excluded(list_id),
+    )
     assert (counters.total, counters.subscribed, counters.unsubscribed, counters.excluded) == (
         3,
         2,
@@ -128,10 +137,10 @@ def test_D3_counts_use_count_only(sandbox, gateway, list_id):
 
 
 def test_R8_bulk_push_uses_only_addnoforce_and_unsub(sandbox, gateway, list_id):
-    gateway.add_contacts(list_id, contacts(2))
+    gateway.push(list_id, ADD, contacts(2))
     sandbox.unsubscribe(list_id, "user0@example.com")
-    gateway.add_contacts(list_id, contacts(2))  # addnoforce: stays unsubscribed
-    gateway.unsubscribe_contacts(list_id, contacts(1, start=1))
+    gateway.push(list_id, ADD, contacts(2))  # addnoforce: stays unsubscribed
+    gateway.push(list_id, UNSUB, contacts(1, start=1))
     state = members(sandbox, list_id)
     assert state["user0@example.com"]["IsUnsubscribed"]
     assert state["user1@example.com"]["IsUnsubscribed"]
@@ -144,7 +153,7 @@ def test_R8_bulk_push_uses_only_addnoforce_and_unsub(sandbox, gateway, list_id):
 
 
 def test_D5_resubscribe_with_consent_is_the_only_addforce(sandbox, gateway, list_id):
-    gateway.add_contacts(list_id, contacts(1))
+    gateway.push(list_id, ADD, contacts(1))
     sandbox.unsubscribe(list_id, "user0@example.com")
     contact_id = gateway.resubscribe_with_consent(list_id, "user0@example.com", "User 0")
     assert contact_id > 0
@@ -159,7 +168,7 @@ def test_per_contact_errors_are_reported_and_the_rest_goes_on(sandbox, gateway, 
         path="managemanycontacts",
         emails=["user3@example.com", "user7@example.com"],
     )
-    result = gateway.add_contacts(list_id, contacts(10))
+    result = gateway.push(list_id, ADD, contacts(10))
     assert sorted(e.email for e in result.failed) == ["user3@example.com", "user7@example.com"]
     assert all(e.message for e in result.failed)
     assert len(result.succeeded) == 8
@@ -171,7 +180,7 @@ def test_per_contact_errors_are_reported_and_the_rest_goes_on(sandbox, gateway, 
 
 def test_invalid_address_in_a_bulk_push_fails_alone(sandbox, gateway, list_id):
     batch = contacts(3) + [PushContact("not an address", keys=(99,))]
-    result = gateway.add_contacts(list_id, batch)
+    result = gateway.push(list_id, ADD, batch)
     assert [e.email for e in result.failed] == ["not an address"]
     assert len(result.succeeded) == 3
 
@@ -179,8 +188,8 @@ def test_invalid_address_in_a_bulk_push_fails_alone(sandbox, gateway, list_id):
 def test_job_ending_in_error_is_reported_and_nothing_counts_as_pushed(sandbox, list_id):
     with make_gateway(sandbox, chunk_size=5) as gw:
         sandbox.fault(kind="job_error", path="managemanycontacts")
-        result = gw.add_contacts(list_id, contacts(10))
-    assert len(result.job_errors) == 1 and "failed" in result.job_errors[0]
+        result = gw.push(list_id, ADD, contacts(10))
+    assert [n.code for n in result.job_errors] == ["job_failed"]
     assert len(result.succeeded) == 5  # the other chunk
 
 
@@ -188,9 +197,9 @@ def test_a_400_on_the_whole_request_is_split_until_the_bad_contact_is_found(sand
     with make_gateway(sandbox) as gw:
         # Refused: all four, then user0+user1, then user0 alone.
         sandbox.fault(kind="status", status=400, path="managemanycontacts", count=3)
-        result = gw.add_contacts(list_id, contacts(4))
+        result = gw.push(list_id, ADD, contacts(4))
     assert [e.email for e in result.failed] == ["user0@example.com"]
-    assert "refused" in result.failed[0].message
+    assert result.failed[0].message  # Mailjet's own reason
     assert len(result.succeeded) == 3
     assert calls_by(sandbox, f"POST {MMC}") == 5
 
@@ -217,7 +226,13 @@ def test_backoff_is_exponential_with_jitter_and_bounded(sandbox):
     assert len(waits) == 4
     for wait, base in zip(waits, (1, 2, 4, 4), strict=True):
         assert base <= wait <= base + 0.5
-    assert "after 5 attempts" in str(info.value) and "HTTP 503" in str(info.value)
+    assert info.value.code == "mailjet_unavailable"
+    assert info.value.params == {
+        "op": "lists",
+        "attempts": 5,
+        "cause": "http_status",
+        "status": 503,
+    }
 
 
 def test_timeout_is_retried(sandbox):
@@ -236,10 +251,10 @@ def test_dropped_connection_is_retried(sandbox, gateway):
 def test_retried_bulk_post_that_had_succeeded_is_harmless(sandbox, gateway, list_id):
     """The connection drops after Mailjet applied the job: the retry makes a second job
     with the same contacts, which changes nothing (addnoforce/unsub are idempotent)."""
-    gateway.add_contacts(list_id, contacts(3))
+    gateway.push(list_id, ADD, contacts(3))
     sandbox.unsubscribe(list_id, "user1@example.com")
     sandbox.fault(kind="drop", path="managemanycontacts", method="POST", apply=True)
-    result = gateway.add_contacts(list_id, contacts(3))
+    result = gateway.push(list_id, ADD, contacts(3))
     assert len(result.succeeded) == 3
     state = members(sandbox, list_id)
     assert len(state) == 3 and state["user1@example.com"]["IsUnsubscribed"]
@@ -268,7 +283,7 @@ def test_D8_rejected_credentials_become_one_clear_error(sandbox):
     with make_gateway(sandbox) as gw:
         with pytest.raises(MailjetAuthFailed) as info:
             gw.check_credentials()
-    assert str(info.value).startswith("Mailjet rejected the API key or secret (HTTP 401)")
+    assert (info.value.code, info.value.params) == ("auth_failed", {"status": 401})
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert sandbox.calls()["total"] == 1  # not retried
 
@@ -314,7 +329,7 @@ def test_R14_D6_list_statistics_in_one_call(sandbox, gateway, list_id):
     sandbox.create_campaign(list_id, "One", {"MessageSentCount": 10, "MessageOpenedCount": 4})
     sandbox.create_campaign(list_id, "Two", {"MessageSentCount": 5, "MessageClickedCount": 1})
     before = sandbox.calls()["total"]
-    counters = gateway.list_statistics(list_id)
+    stats = gateway.list_statistics(list_id)
     assert sandbox.calls()["total"] - before == 1
-    assert counters["MessageSentCount"] == 15
-    assert counters["MessageOpenedCount"] == 4 and counters["MessageClickedCount"] == 1
+    assert stats.sent == 15
+    assert stats.opened == 4 and stats.clicked == 1

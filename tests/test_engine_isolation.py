@@ -28,7 +28,7 @@ def test_engine_imports_with_odoo_made_unimportable():
         f"pkg = types.ModuleType('ems_mailjet'); pkg.__path__ = [{str(SERVICES.parent)!r}]\n"
         "sys.modules['ems_mailjet'] = pkg\n"
         "from ems_mailjet.services import sync_list, reconcile, MailjetGateway, MatchIndex\n"
-        "from ems_mailjet.services import memory\n"
+        "from ems_mailjet.services import notes\n"
         "print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

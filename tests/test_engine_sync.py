@@ -2,15 +2,15 @@
 
 import pytest
 from conftest import SANDBOX_KEY, SANDBOX_SECRET, make_gateway
+from doubles import InMemoryParticipants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ems_mailjet.services.emails import is_valid_email, normalize_email
 from ems_mailjet.services.gateway import MailjetGateway, RetryPolicy
 from ems_mailjet.services.matching import EmployeeRecord, PartnerRecord
-from ems_mailjet.services.memory import InMemoryParticipants
 from ems_mailjet.services.records import ACCEPTED, DECLINED
-from ems_mailjet.services.sync import CampaignSync, sync_list, sync_many
+from ems_mailjet.services.sync import sync_list
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
@@ -35,6 +35,19 @@ def erp_with(*people, **kwargs):
     for email, state in people:
         store.add(email, name=email.split("@")[0].title(), state=state)
     return store
+
+
+def sync_lists(gateway, campaigns):
+    """What an interface's run does for its lists (``utm.campaign._mailjet_sync``): one
+    read of all lists to ensure them, then ``sync_list`` per list. ``campaigns`` holds
+    ``(name, stored list id, store)``; returns the reports in the same order."""
+    ensured = gateway.ensure_lists(
+        [(n, name, list_id) for n, (name, list_id, _store) in enumerate(campaigns)]
+    )
+    return [
+        sync_list(gateway, ensured[n].list_id, store, known_empty=ensured[n].created)
+        for n, (_name, _list_id, store) in enumerate(campaigns)
+    ]
 
 
 # ------------------------------------------------------------------ both directions
@@ -95,7 +108,9 @@ def test_D4_sync_never_uses_addforce_or_remove(sandbox, gateway, list_id):
     sandbox.signup(list_id, "b@example.com")  # re-signup of a declined participant
     erp.add("c@example.com")
     report = sync_list(gateway, list_id, erp)
-    assert any("signed up again" in n for n in report.notes)
+    assert [n.params["email"] for n in report.notes if n.code == "resignup_kept_declined"] == [
+        "b@example.com"
+    ]
     actions = {act for job in sandbox.state()["jobs"] for _lid, act in job["Actions"]}
     assert actions <= {"addnoforce", "unsub"}
     assert not any(
@@ -160,7 +175,9 @@ def test_invalid_erp_address_is_reported_never_sent(sandbox, gateway, list_id):
     erp.add("kaputt@localhost")
     report = sync_list(gateway, list_id, erp)
     assert report.pushed == 1 and report.errors == 1
-    assert "kaputt@localhost" in report.error_lines[0] and "has no dot" in report.error_lines[0]
+    [line] = report.error_lines
+    assert (line.code, line.params["email"]) == ("invalid_address", "kaputt@localhost")
+    assert line.key == erp.find("kaputt@localhost").key
     assert set(members(sandbox, list_id)) == {"ok@example.com"}
 
 
@@ -169,7 +186,7 @@ def test_D7_job_error_is_reported_and_retried_next_run(sandbox, gateway, list_id
     erp = erp_with(*((f"u{i}@example.com", ACCEPTED) for i in range(5)))
     sandbox.fault(kind="job_error", path="managemanycontacts")
     first = sync_list(gateway, list_id, erp)
-    assert first.errors == 1 and "failed" in first.error_lines[0] and first.pushed == 0
+    assert first.errors == 1 and first.error_lines[0].code == "job_failed" and first.pushed == 0
     assert all(r.synced_state is None for r in erp.rows.values())
     second = sync_list(gateway, list_id, erp)
     assert second.pushed == 5 and second.errors == 0
@@ -181,7 +198,9 @@ def test_per_contact_errors_do_not_stop_the_rest(sandbox, gateway, list_id):
     sandbox.fault(kind="contact_errors", path="managemanycontacts", emails=["u2@example.com"])
     report = sync_list(gateway, list_id, erp)
     assert report.pushed == 4 and report.errors == 1
-    assert report.error_lines[0].startswith("u2@example.com:")
+    [line] = report.error_lines
+    assert (line.code, line.params["email"]) == ("contact_refused", "u2@example.com")
+    assert line.key == erp.find("u2@example.com").key
     assert erp.find("u2@example.com").synced_state is None
     assert sync_list(gateway, list_id, erp).pushed == 1
 
@@ -193,7 +212,8 @@ def test_D7_outage_mid_run_leaves_nothing_the_next_run_cannot_finish(sandbox, li
     with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS, chunk_size=4) as gw:
         sandbox.fault(kind="status", status=503, path="managemanycontacts", method="GET", count=3)
         first = sync_list(gw, list_id, erp)
-        assert first.aborted and "after 3 attempts" in first.error_lines[-1]
+        last = first.error_lines[-1]
+        assert first.aborted and (last.code, last.params["attempts"]) == ("mailjet_unavailable", 3)
         assert all(r.synced_state is None for r in erp.rows.values())
         second = sync_list(gw, list_id, erp)
         assert not second.aborted and second.pushed == 0 and second.marked_synced == 10
@@ -254,12 +274,12 @@ def test_D3_initial_sync_of_20_lists_of_5000_within_200_calls(sandbox, gateway):
         erp = InMemoryParticipants()
         for i in range(5000):
             erp.add(f"p{i}.c{n}@example.com")
-        campaigns.append(CampaignSync(ref=n, name=f"Campaign {n}", list_id=None, store=erp))
+        campaigns.append((f"Campaign {n}", None, erp))
     before = sandbox.calls()["total"]
-    reports = sync_many(gateway, campaigns)
+    reports = sync_lists(gateway, campaigns)
     used = sandbox.calls()["total"] - before
     assert used <= 200, sandbox.calls()["by"]
-    assert all(r.pushed == 5000 and not r.errors for r in reports.values())
+    assert all(r.pushed == 5000 and not r.errors for r in reports)
     assert sum(lst["SubscriberCount"] for lst in sandbox.state()["lists"]) == 100_000
     # The 20 lists were found with one read of all lists, not one call per list.
     assert sandbox.calls()["by"]["GET contactslist"] == 1
@@ -271,24 +291,24 @@ def test_D3_no_change_sync_costs_at_most_5_calls_per_list_and_writes_nothing(san
         erp = erp_with(
             *((f"p{i}.c{n}@example.com", DECLINED if i % 7 == 0 else ACCEPTED) for i in range(2500))
         )
-        campaigns.append(CampaignSync(ref=n, name=f"Campaign {n}", list_id=None, store=erp))
-    first = sync_many(gateway, campaigns)
-    lists = {ref: r.list_id for ref, r in first.items()}
+        campaigns.append((f"Campaign {n}", None, erp))
+    first = sync_lists(gateway, campaigns)
+    lists = [r.list_id for r in first]
     sandbox.signup(lists[0], "widget@example.com")
     sandbox.unsubscribe(lists[1], "p1.c1@example.com")
-    sync_many(gateway, [CampaignSync(c.ref, c.name, lists[c.ref], c.store) for c in campaigns])
+    again = [(name, lists[n], store) for n, (name, _id, store) in enumerate(campaigns)]
+    sync_lists(gateway, again)
 
-    writes = [c.store.writes for c in campaigns]
+    writes = [store.writes for _name, _id, store in campaigns]
     before = sandbox.calls()["total"]
-    again = [CampaignSync(c.ref, c.name, lists[c.ref], c.store) for c in campaigns]
-    reports = sync_many(gateway, again)
+    reports = sync_lists(gateway, again)
     new_calls = calls_since(sandbox, before)
-    per_list = [r.api_calls for r in reports.values()]
+    per_list = [r.api_calls for r in reports]
     assert max(per_list) <= 5, per_list
     assert len(new_calls) <= 1 + 5 * len(campaigns)  # + the one read of all lists
     assert not [c for c in new_calls if c["method"] in WRITE_METHODS]
-    assert [c.store.writes for c in campaigns] == writes
-    assert not any(r.changed for r in reports.values())
+    assert [store.writes for _name, _id, store in campaigns] == writes
+    assert not any(r.changed for r in reports)
 
 
 def test_D3_first_unsubscribe_costs_a_page_not_a_call_per_contact(sandbox, gateway, list_id):
@@ -368,36 +388,24 @@ def test_D4_D7_interleavings_against_the_sandbox(sandbox_server, ops):
         assert sandbox.calls()["total"] - before <= 4
 
 
-# ------------------------------------------------------------------ many lists (R3, D7)
-def test_R3_deadline_stops_starting_new_lists(sandbox, gateway):
-    campaigns = [
-        CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com", ACCEPTED)))
-        for n in range(3)
-    ]
-    ticks = iter([0.0, 10.0, 99.0])
-    reports = sync_many(gateway, campaigns, deadline=50.0, clock=lambda: next(ticks))
-    assert [reports[n].pushed for n in range(3)] == [1, 1, 0]
-    assert reports[2].aborted and "window ended" in reports[2].notes[0]
-    assert reports[2].list_id  # the list exists; the next run fills it
-    assert campaigns[2].store.writes == 0
+# ------------------------------------------------------------------ reading the ERP once
+class CountingParticipants(InMemoryParticipants):
+    reads = 0
+
+    def participants(self):
+        self.reads += 1
+        return super().participants()
 
 
-def test_D7_when_mailjet_is_down_the_remaining_lists_wait(sandbox):
-    campaigns = [
-        CampaignSync(n, f"Campaign {n}", None, erp_with((f"p@c{n}.example.com", ACCEPTED)))
-        for n in range(3)
-    ]
-    with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS) as gw:
-        sandbox.fault(kind="status", status=503, path="managemanycontacts", count=3)
-        reports = sync_many(gw, campaigns)
-    assert reports[0].aborted and reports[0].errors == 1
-    assert all(reports[n].aborted and not reports[n].errors for n in (1, 2))
-    assert "unavailable" in reports[1].notes[0]
-
-
-def test_D7_mailjet_down_before_any_list_is_reported_for_every_campaign(sandbox):
-    campaigns = [CampaignSync(n, f"Campaign {n}", None, erp_with()) for n in range(2)]
-    with make_gateway(sandbox, attempts=GATEWAY_ATTEMPTS) as gw:
-        sandbox.fault(kind="status", status=500, count=3)
-        reports = sync_many(gw, campaigns)
-    assert all(r.aborted and "did not answer" in r.error_lines[0] for r in reports.values())
+def test_a_push_does_not_read_the_participants_a_second_time(sandbox, gateway, list_id):
+    erp = CountingParticipants()
+    for i in range(3):
+        erp.add(f"p{i}@example.com")
+    sandbox.signup(list_id, "new@example.com")
+    sandbox.exclude("p1@example.com")
+    report = sync_list(gateway, list_id, erp)
+    assert report.pushed == 3 and report.new_signups == 1
+    assert erp.reads == 1
+    # ... and the exclusion found by the count after the push still reaches the ERP.
+    assert erp.find("p1@example.com").excluded
+    assert report.counters.excluded == 1

@@ -69,7 +69,7 @@ def test_D4_unsubscribe_wins_conflict_erp_declined_but_signed_up_again():
     plan = reconcile([p(1, "anna@example.com", DECLINED, DECLINED)], view, Checkpoint())
     assert emails(plan.to_unsubscribe) == ["anna@example.com"]
     assert not plan.to_add
-    assert any("signed up again" in note for note in plan.notes)
+    assert [n.code for n in plan.notes] == ["resignup_kept_declined"]
 
 
 def test_D4_unsubscribe_wins_conflict_both_sides_changed():
@@ -187,8 +187,9 @@ def test_same_address_twice_is_one_mailjet_contact_and_declined_together():
 def test_invalid_address_is_reported_and_never_pushed():
     plan = reconcile([p(1, "not-an-address"), p(2, "ok@example.com")], MailjetView())
     assert emails(plan.to_add) == ["ok@example.com"]
-    assert [e.email for e in plan.invalid] == ["not-an-address"]
-    assert "has no '@'" in plan.invalid[0].message
+    assert [e.params["email"] for e in plan.invalid] == ["not-an-address"]
+    assert (plan.invalid[0].code, plan.invalid[0].key) == ("invalid_address", 1)
+    assert plan.invalid[0].params["reason_code"] == "email_no_at"
 
 
 def test_exclusions_follow_mailjet():

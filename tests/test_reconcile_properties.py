@@ -11,12 +11,12 @@ in between), a final sync leaves:
 
 from dataclasses import dataclass, field
 
+from doubles import InMemoryMailjet, InMemoryParticipants
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ems_mailjet.services.emails import is_valid_email, normalize_email
 from ems_mailjet.services.matching import EmployeeRecord, PartnerRecord
-from ems_mailjet.services.memory import InMemoryMailjet, InMemoryParticipants
 from ems_mailjet.services.reconcile import reconcile
 from ems_mailjet.services.records import ACCEPTED, DECLINED
 from ems_mailjet.services.sync import RunReport, _apply_to_erp, pull, sync_list

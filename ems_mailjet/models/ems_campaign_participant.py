@@ -18,14 +18,10 @@ class EmsCampaignParticipant(models.Model):
     _order = "campaign_id, name, email_normalized, id"
     _rec_name = "name"
 
-    campaign_id = fields.Many2one(
-        "utm.campaign", string="Campaign", required=True, index=True, ondelete="cascade"
-    )
-    company_id = fields.Many2one(
-        related="campaign_id.company_id", store=True, index=True, string="Company"
-    )
+    campaign_id = fields.Many2one("utm.campaign", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Contact", index="btree_not_null")
-    employee_id = fields.Many2one("hr.employee", string="Employee", index="btree_not_null")
+    employee_id = fields.Many2one("hr.employee", index="btree_not_null")
     email = fields.Char(
         string="E-mail",
         required=True,
@@ -56,7 +52,14 @@ class EmsCampaignParticipant(models.Model):
         tracking=True,
         index=True,
     )
-    declined_at = fields.Datetime(string="Declined on", copy=False, tracking=True)
+    declined_at = fields.Datetime(
+        string="Declined on",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        help="When the participant was declined: by hand (Decline), or when Mailjet reported "
+        "the unsubscribe. The legal record of the unsubscribe; nobody can change it.",
+    )
     source = fields.Selection(
         selection=[("erp", "ERP"), ("mailjet", "Mailjet")],
         default="erp",
@@ -77,7 +80,7 @@ class EmsCampaignParticipant(models.Model):
         help="The address belongs to several employees or contacts, so none was linked.",
     )
     consent_note = fields.Text(string="Consent", readonly=True, copy=False)
-    consent_date = fields.Date(readonly=True, copy=False)
+    consent_date = fields.Date(string="Consent given on", readonly=True, copy=False)
     consent_user_id = fields.Many2one(
         "res.users", string="Re-subscribed by", readonly=True, copy=False
     )
@@ -91,6 +94,15 @@ class EmsCampaignParticipant(models.Model):
         ),
     ]
 
+    def init(self):
+        """Participants entered with an address only, before they were named by it."""
+        self.env.cr.execute(
+            """UPDATE ems_campaign_participant
+                  SET name = btrim(email)
+                WHERE (name IS NULL OR name = '')
+                  AND partner_id IS NULL AND employee_id IS NULL AND email IS NOT NULL"""
+        )
+
     @api.depends("partner_id", "employee_id")
     def _compute_from_match(self):
         for participant in self:
@@ -103,6 +115,11 @@ class EmsCampaignParticipant(models.Model):
             elif partner:
                 participant.email = partner.email or participant.email
                 participant.name = partner.name
+
+    @api.depends("name", "email")
+    def _compute_display_name(self):
+        for participant in self:
+            participant.display_name = participant.name or participant.email or ""
 
     @api.depends("email")
     def _compute_email_normalized(self):
@@ -207,11 +224,76 @@ class EmsCampaignParticipant(models.Model):
     def create(self, vals_list):
         now = fields.Datetime.now()
         for vals in vals_list:
+            if vals.get("declined_at") and not self.env.su:
+                self._raise_declined_at_is_read_only()
             if vals.get("state") == "declined" and not vals.get("declined_at"):
                 vals["declined_at"] = now
             if not (vals.get("email") or "").strip():
                 self._check_source_has_email(vals)
+            elif not (vals.get("name") or vals.get("partner_id") or vals.get("employee_id")):
+                # A bare address is shown by its address, as Mailjet signups are.
+                vals["name"] = vals["email"].strip()
+        self._check_no_duplicates(vals_list)
         return super().create(vals_list)
+
+    def _raise_declined_at_is_read_only(self):
+        raise UserError(
+            self.env._(
+                "The date of an unsubscribe is its legal record and cannot be changed by "
+                "hand. Use “Decline” to decline a participant: it records the date itself."
+            )
+        )
+
+    def _check_no_duplicates(self, vals_list):
+        """One address once per campaign, archived participants included: say which
+        address before the database refuses it."""
+        wanted = []
+        for vals in vals_list:
+            email = (vals.get("email") or "").strip()
+            if not email:
+                employee = self.env["hr.employee"].sudo().browse(vals.get("employee_id") or [])
+                partner = self.env["res.partner"].sudo().browse(vals.get("partner_id") or [])
+                email = (
+                    employee.work_email or employee.private_email if employee else partner.email
+                ) or ""
+            campaign_id = vals.get("campaign_id") or self.env.context.get("default_campaign_id")
+            normalized = normalize_email(email)
+            if campaign_id and normalized:
+                wanted.append((campaign_id, normalized, email))
+        if not wanted:
+            return
+        seen = set()
+        for campaign_id, normalized, email in wanted:
+            if (campaign_id, normalized) in seen:
+                self._raise_duplicate(email, campaign_id)
+            seen.add((campaign_id, normalized))
+        existing = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("campaign_id", "in", list({c for c, _n, _e in wanted})),
+                    ("email_normalized", "in", list({n for _c, n, _e in wanted})),
+                    ("id", "not in", self.ids),
+                ],
+                ["campaign_id", "email_normalized"],
+            )
+        )
+        taken = {(p.campaign_id.id, p.email_normalized) for p in existing}
+        for campaign_id, normalized, email in wanted:
+            if (campaign_id, normalized) in taken:
+                self._raise_duplicate(email, campaign_id)
+
+    def _raise_duplicate(self, email, campaign_id):
+        campaign = self.env["utm.campaign"].sudo().browse(campaign_id)
+        raise ValidationError(
+            self.env._(
+                "%(email)s is already a participant of the campaign “%(campaign)s” (perhaps "
+                "archived: look under the filter Archived).",
+                email=email.strip(),
+                campaign=campaign.title or campaign.name,
+            )
+        )
 
     def _check_source_has_email(self, vals):
         """Without an address of its own, the participant takes the partner's or the
@@ -233,8 +315,27 @@ class EmsCampaignParticipant(models.Model):
             raise ValidationError(self.env._("The e-mail address is empty."))
 
     def write(self, vals):
+        if "declined_at" in vals and not self.env.su:
+            consent = vals.get("state") == "accepted" and self.env.context.get("ems_consent_given")
+            if not consent:
+                self._raise_declined_at_is_read_only()
         if "email" in vals:
             self._check_email_not_synced(vals["email"])
+            for participant in self:
+                participant._check_no_duplicates(
+                    [{"email": vals["email"], "campaign_id": participant.campaign_id.id}]
+                )
+            if not vals.get("name"):
+                # A participant named by its address keeps showing its address.
+                named_by_email = self.filtered(
+                    lambda p: p.name and p.name == (p.email or "").strip()
+                )
+                if named_by_email and named_by_email != self:
+                    super(EmsCampaignParticipant, named_by_email).write(
+                        {"name": (vals["email"] or "").strip()}
+                    )
+                elif named_by_email:
+                    vals = dict(vals, name=(vals["email"] or "").strip())
         if vals.get("state") == "accepted" and not self.env.context.get("ems_consent_given"):
             if any(p.state == "declined" for p in self):
                 raise UserError(
@@ -264,8 +365,8 @@ class EmsCampaignParticipant(models.Model):
                 raise UserError(
                     self.env._(
                         "%(email)s is already in the Mailjet list, so its address cannot be "
-                        "changed. Add the new address as a new participant and decline this "
-                        "one.",
+                        "changed. Add the new address as a new participant and decline the "
+                        "existing participant.",
                         email=participant.email,
                     )
                 )
@@ -291,3 +392,16 @@ class EmsCampaignParticipant(models.Model):
                     "record. Archive the participant instead."
                 )
             )
+
+    def action_decline(self):
+        """Decline by hand (e.g. the customer phoned in): the next synchronisation
+        unsubscribes the address in Mailjet too. Already declined participants keep
+        their date."""
+        to_decline = self.filtered(lambda p: p.state != "declined")
+        if not to_decline:
+            raise UserError(self.env._("The selected participants are already declined."))
+        to_decline.write({"state": "declined"})
+        body = self.env._("Declined by %(user)s.", user=self.env.user.name)
+        # a log line, not a message: it needs no sender address and notifies nobody
+        to_decline._message_log_batch(bodies=dict.fromkeys(to_decline.ids, body))
+        return True

@@ -1,42 +1,40 @@
 import logging
 import secrets
 import threading
-import time
-from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
 
-from odoo.addons.base.models.res_partner import _tz_get
+from odoo.addons.base.models.res_partner import _lang_get, _tz_get
 
-from ..services.errors import (
-    MailjetAuthFailed,
-    MailjetError,
-    MailjetNotFound,
-    MailjetUnavailable,
-)
-from ..services.gateway import MailjetGateway
-from ..services.sync import sync_list
+from ..services.errors import MailjetError, MailjetUnavailable
+from ..services.gateway import MailjetGateway, RetryPolicy
+from ..services.webhook import REGISTERED_EVENTS
 from ..services.window import current_window, next_window_start
-from .participant_store import OdooParticipantStore
+from .ems_mailjet_messages import render
 
 _logger = logging.getLogger(__name__)
 
-# pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
-_LOCK_CLASS = 0x454D534D
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
-WEBHOOK_EVENTS = ("unsub", "spam", "bounce", "blocked")
-# Statistics change slowly; reading them once per list every few hours keeps a sync that
-# finds nothing to do at four calls per list (D3).
-STATISTICS_MAX_AGE = timedelta(hours=6)
+WEBHOOK_EVENTS = REGISTERED_EVENTS
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
 # we check first so that the admin gets a clear message at save time.
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-_SECRET_FIELDS = {"api_secret", "api_secret_input", "webhook_password"}
+# Credentials: never grouped, searched, sorted or exported, not even by an administrator
+# (a group header or a filter would show or test the value).
+_SECRET_FIELDS = {
+    "api_secret",
+    "api_secret_input",
+    "webhook_password",
+    "webhook_token",
+    "webhook_user",
+    "webhook_url",
+}
+# "Test connection" answers at once: one attempt, 3 s to connect, 7 s to answer.
+TEST_CONNECTION_TIMEOUT = (3.0, 7.0)
 
 
 class EmsInterface(models.Model):
@@ -44,8 +42,9 @@ class EmsInterface(models.Model):
 
     _name = "ems.interface"
     _description = "Interface to an external system"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ems.secret.fields.mixin"]
     _order = "sequence, name, id"
+    _secret_fields = _SECRET_FIELDS
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -95,10 +94,17 @@ class EmsInterface(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         required=True,
         default=lambda self: self.env.company,
         tracking=True,
+    )
+    lang = fields.Selection(
+        _lang_get,
+        string="Language",
+        required=True,
+        default=lambda self: self.env.company.partner_id.lang or self.env.lang or "en_US",
+        help="Mailjet list names are the campaign names in this language, whoever edits "
+        "them and in whatever language the synchronisation runs.",
     )
     tz = fields.Selection(
         _tz_get,
@@ -130,8 +136,20 @@ class EmsInterface(models.Model):
         copy=False,
         tracking=True,
     )
-    last_sync_at = fields.Datetime(string="Last synchronisation", readonly=True, copy=False)
-    last_error = fields.Text(readonly=True, copy=False)
+    last_sync_at = fields.Datetime(
+        string="Last sync attempt",
+        readonly=True,
+        copy=False,
+        help="When the last synchronisation ended, successful or not: its result is under "
+        "Runs, an error also under Last error.",
+    )
+    # The last problem, kept as a code (rendered in the reader's language) or as a text
+    # written by a button in its user's language.
+    last_error = fields.Text(
+        readonly=True, copy=False, compute="_compute_last_error", inverse="_inverse_last_error"
+    )
+    last_error_code = fields.Char(readonly=True, copy=False)
+    last_error_params = fields.Json(readonly=True, copy=False)
     campaign_ids = fields.One2many(
         "utm.campaign", "mailjet_interface_id", string="Newsletter campaigns"
     )
@@ -147,6 +165,13 @@ class EmsInterface(models.Model):
         copy=False,
         help="A synchronisation was asked for (saved credentials, Sync now) and runs at "
         "once, outside the nightly window.",
+    )
+    sync_requested_trigger = fields.Selection(
+        selection=[("save", "Saved credentials"), ("manual", "Manual")],
+        string="Requested by",
+        readonly=True,
+        copy=False,
+        help="What asked for the queued synchronisation; its run is logged with it.",
     )
     webhook_token = fields.Char(
         copy=False,
@@ -188,6 +213,28 @@ class EmsInterface(models.Model):
             "The sync window must last between 1 minute and 24 hours.",
         ),
     ]
+
+    @api.depends("last_error_code", "last_error_params")
+    @api.depends_context("lang")
+    def _compute_last_error(self):
+        for interface in self:
+            params = interface.last_error_params or {}
+            if interface.last_error_code:
+                interface.last_error = render(self.env, interface.last_error_code, params)
+            else:
+                interface.last_error = params.get("text") or False
+
+    def _inverse_last_error(self):
+        for interface in self:
+            text = interface.last_error
+            interface.last_error_code = False
+            interface.last_error_params = {"text": text} if text else False
+
+    def _set_last_error(self, error):
+        """Mark the interface failed with a Mailjet error (``services.errors``)."""
+        self.sudo().write(
+            {"state": "error", "last_error_code": error.code, "last_error_params": error.params}
+        )
 
     def _compute_api_secret_input(self):
         self.api_secret_input = False
@@ -269,24 +316,26 @@ class EmsInterface(models.Model):
             self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return result
 
-    def _request_sync(self):
-        """R2: saving credentials starts a sync — queued on the cron, returns at once."""
+    def _request_sync(self, trigger="save"):
+        """Saving credentials starts a sync: queued on the cron, returns at once."""
         if not self:
             return
-        super(EmsInterface, self.sudo()).write({"sync_requested": True})
+        super(EmsInterface, self.sudo()).write(
+            {"sync_requested": True, "sync_requested_trigger": trigger}
+        )
         self.env.ref(CRON_XMLID).sudo()._trigger()
 
     def export_data(self, fields_to_export):
         """The API password never leaves the database through an export (D8)."""
         if any(path.split("/")[0] in _SECRET_FIELDS for path in fields_to_export):
-            raise AccessError(self.env._("The API password cannot be exported."))
+            raise AccessError(self._secret_refused_message())
         return super().export_data(fields_to_export)
 
     def _export_rows(self, fields, *, _is_toplevel_call=True):
         """Also when the export starts from a campaign or a run (``mailjet_interface_id/
         api_secret``): every export path to an interface ends here (D8)."""
         if any(path and path[0] in _SECRET_FIELDS for path in fields):
-            raise AccessError(self.env._("The API password cannot be exported."))
+            raise AccessError(self._secret_refused_message())
         return super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
 
     def action_open_campaigns(self):
@@ -301,55 +350,55 @@ class EmsInterface(models.Model):
             "ems_mailjet.action_ems_mailjet_sync_run"
         )
         action["domain"] = [("interface_id", "=", self.id)]
+        action["context"] = {"ems_single_interface": True}
         return action
 
     # ------------------------------------------------------------------ Mailjet
-    def _gateway(self):
-        """A gateway for this interface; the secret goes to the client and nowhere else."""
+    def _gateway(self, **options):
+        """A gateway for this interface; the secret goes to the client and nowhere else.
+        ``options`` (timeout, retry) are defaults that ``_gateway_options`` overrides."""
         self.ensure_one()
         creds = self.sudo()
         if not (creds.api_key and creds.api_secret):
             raise UserError(self.env._("Enter the API key and the API password first."))
-        return MailjetGateway(
-            creds.api_key, creds.api_secret, api_url=creds.api_url, **self._gateway_options()
-        )
+        options.update(self._gateway_options())
+        return MailjetGateway(creds.api_key, creds.api_secret, api_url=creds.api_url, **options)
 
     def _gateway_options(self):
         """Extra ``MailjetGateway`` arguments (retry and polling pace); tests shorten them."""
         return {}
 
     def _error_text(self, error):
-        """A Mailjet problem in the admin's words (never containing the secret)."""
-        if isinstance(error, MailjetAuthFailed):
-            return self.env._(
-                "Mailjet rejected the API key or the API password (HTTP %(status)s). Check "
-                "both on the interface.",
-                status=error.status,
-            )
+        """A Mailjet problem in the user's words (never containing the secret)."""
+        return render(self.env, error.code, error.params)
+
+    def _quick_gateway(self):
+        """For a button a user waits on: one attempt with a short timeout."""
+        return self._gateway(timeout=TEST_CONNECTION_TIMEOUT, retry=RetryPolicy(attempts=1))
+
+    def _quick_error_text(self, error):
         if isinstance(error, MailjetUnavailable):
             return self.env._(
-                "Mailjet could not be reached or did not answer, even after several "
-                "attempts: %(detail)s",
-                detail=str(error),
+                "Mailjet could not be reached or did not answer within %(seconds)s seconds. "
+                "Check the API URL and the network, then try again.",
+                seconds=int(sum(TEST_CONNECTION_TIMEOUT)),
             )
-        if isinstance(error, MailjetNotFound):
-            return self.env._("Mailjet does not know this object: %(detail)s", detail=str(error))
-        return self.env._("Mailjet refused the request: %(detail)s", detail=str(error))
+        return self._error_text(error)
 
     def action_test_connection(self):
+        """One quick attempt whose answer is only shown: it writes nothing on the
+        interface, so it never waits for (or collides with) a synchronisation that is
+        writing the same record in the background."""
         self.ensure_one()
         try:
-            with self._gateway() as gateway:
+            with self._quick_gateway() as gateway:
                 gateway.check_credentials()
         except MailjetError as error:
-            message = self._error_text(error)
-            self.sudo().write({"state": "error", "last_error": message})
-            return self._notify(message, "danger")
-        self.sudo().write({"state": "connected", "last_error": False})
+            return self._notify(self._quick_error_text(error), "danger")
         return self._notify(self.env._("Mailjet accepted the API key and password."), "success")
 
     def action_sync_now(self):
-        self._request_sync()
+        self._request_sync(trigger="manual")
         return self._notify(
             self.env._(
                 "The synchronisation has started in the background; its result appears under Runs."
@@ -368,10 +417,10 @@ class EmsInterface(models.Model):
                 )
             )
         try:
-            with self._gateway() as gateway:
+            with self._quick_gateway() as gateway:
                 gateway.register_event_callbacks(self.webhook_url, WEBHOOK_EVENTS)
         except MailjetError as error:
-            raise UserError(self._error_text(error)) from None
+            raise UserError(self._quick_error_text(error)) from None
         return self._notify(
             self.env._("Mailjet now reports unsubscribes to this database within seconds."),
             "success",
@@ -396,37 +445,25 @@ class EmsInterface(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """R3: sync each interface inside its nightly window; queued syncs at once."""
+        """Sync each interface inside its nightly window; queued syncs at once."""
         now = fields.Datetime.now()
         interfaces = self.search([("interface_type", "=", "mailjet")])
+        runs = self.env["ems.mailjet.sync.run"]
         for interface in interfaces:
             creds = interface.sudo()
             if not (creds.api_key and creds.api_secret):
                 continue
             if interface.sync_requested:
-                interface._run_sync(trigger="save", auto_commit=True)
+                trigger = interface.sync_requested_trigger or "save"
+                interface._run_sync(trigger=trigger, auto_commit=True)
                 continue
             window = current_window(
                 now, interface.tz, interface.sync_window_start, interface.sync_window_minutes
             )
-            if window and not interface._nightly_done(window):
+            if window and not runs._nightly_done(interface, window):
                 deadline = window[1].replace(tzinfo=None)
                 interface._run_sync(trigger="cron", deadline=deadline, auto_commit=True)
         interfaces._schedule_next_window()
-
-    def _nightly_done(self, window):
-        """Tonight's run reached every list (errors of single contacts do not count: they
-        are in the run log and retried the next night)."""
-        start = window[0].replace(tzinfo=None)
-        runs = self.env["ems.mailjet.sync.run"].search(
-            [
-                ("interface_id", "=", self.id),
-                ("trigger", "=", "cron"),
-                ("state", "in", ("done", "partial")),
-                ("started_at", ">=", start),
-            ]
-        )
-        return any(run.lists_done >= run.lists_total for run in runs)
 
     def _schedule_next_window(self):
         now = fields.Datetime.now()
@@ -436,170 +473,20 @@ class EmsInterface(models.Model):
         if starts:
             self.env.ref(CRON_XMLID).sudo()._trigger(at=min(starts).replace(tzinfo=None))
 
-    def _lock(self):
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_lock(%s, %s)", _LOCK_CLASS, self.id))
-        return self.env.cr.fetchone()[0]
-
-    def _unlock(self):
-        self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", _LOCK_CLASS, self.id))
-
     def _run_sync(self, trigger="manual", deadline=None, auto_commit=False):
-        """Sync every newsletter campaign of this interface; see README "How the sync
-        decides". Commits after each list when ``auto_commit`` (cron), so a crash or the
-        window's end loses nothing that was done; the next run resumes with the lists
-        that were not reached (oldest sync first)."""
+        """Sync every newsletter campaign of this interface now and return the run; see
+        ``ems.mailjet.sync.run._execute`` and README "How the sync decides"."""
         self.ensure_one()
         auto_commit = auto_commit and not getattr(threading.current_thread(), "testing", False)
         runs = self.env["ems.mailjet.sync.run"].sudo()
-        if not self._lock():
-            run = runs.create({"interface_id": self.id, "trigger": trigger})
-            run._note(self.env._("Another synchronisation of this interface is running."))
-            run._finish("skipped")
-            return run
-        try:
-            # A run still "running" while we hold the lock was killed mid-way (D7).
-            for stale in runs.search([("interface_id", "=", self.id), ("state", "=", "running")]):
-                last_seen = stale.write_date
-                stale._note(
-                    self.env._(
-                        "Interrupted: the process running this synchronisation stopped before "
-                        "it finished. What it had saved is kept; the following run continues "
-                        "from there."
-                    )
-                )
-                stale.write(
-                    {
-                        "state": "failed",
-                        "ended_at": last_seen,
-                        "duration": (last_seen - stale.started_at).total_seconds(),
-                    }
-                )
-            run = runs.create({"interface_id": self.id, "trigger": trigger})
-            clock = time.monotonic()
-            self.sudo().sync_requested = False
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            state = self._sync_campaigns(run, deadline, auto_commit)
-            run._finish(state, duration=time.monotonic() - clock)
-            values = {"last_sync_at": fields.Datetime.now()}
-            if state != "failed":
-                values.update(state="connected", last_error=False)
-            self.sudo().write(values)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            return run
-        finally:
-            self._unlock()
+        return runs._execute(self, trigger, deadline=deadline, auto_commit=auto_commit)
 
-    def _sync_campaigns(self, run, deadline, auto_commit):
-        campaigns = (
-            self.env["utm.campaign"]
-            .sudo()
-            .search(
-                [("mailjet_interface_id", "=", self.id), ("mailjet_newsletter", "=", True)],
-                order="mailjet_last_sync_at asc nulls first, id",
-            )
-        )
-        run.lists_total = len(campaigns)
-        cron = self.env["ir.cron"]
-        try:
-            gateway = self._gateway()
-        except UserError as error:
-            run._note(str(error))
-            return "failed"
-        try:
-            with gateway:
-                ensured = gateway.ensure_lists(
-                    [(c.id, c.title, int(c.mailjet_list_id or 0) or None) for c in campaigns]
-                )
-                for done, campaign in enumerate(campaigns):
-                    if deadline and fields.Datetime.now() >= deadline:
-                        run._note(
-                            self.env._(
-                                "The sync window ended; %(count)s list(s) continue next time.",
-                                count=len(campaigns) - done,
-                            )
-                        )
-                        return "partial"
-                    self._sync_campaign(run, gateway, campaign, ensured[campaign.id])
-                    cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
-                run.api_calls = gateway.calls
-        except MailjetError as error:
-            # Bad credentials (or Mailjet gone while ensuring the lists): nothing half-done,
-            # every list that finished is committed, the rest waits for the next run.
-            message = self._error_text(error)
-            run._note(message)
-            run.errors += 1
-            self.sudo().write({"state": "error", "last_error": message})
-            _logger.warning("Mailjet sync of interface %s failed: %s", self.id, message)
-            return "failed"
-        return "partial" if run.errors else "done"
-
-    def _sync_campaign(self, run, gateway, campaign, ensured):
-        label = campaign.title
-        if ensured.error or not ensured.list_id:
-            run._note(f"{label}: {ensured.error}")
-            run.errors += 1
-            return
-        lost_list = ensured.created and campaign.mailjet_list_id
-        campaign.write(
-            {
-                "mailjet_list_id": str(ensured.list_id),
-                "mailjet_list_name": ensured.name,
-            }
-        )
-        report = sync_list(
-            gateway,
-            ensured.list_id,
-            OdooParticipantStore(campaign),
-            known_empty=ensured.created,
-        )
-        values = {"mailjet_last_sync_at": fields.Datetime.now()}
-        if report.counters:
-            values.update(
-                mailjet_count_total=report.counters.total,
-                mailjet_count_subscribed=report.counters.subscribed,
-                mailjet_count_unsubscribed=report.counters.unsubscribed,
-                mailjet_count_excluded=report.counters.excluded,
-            )
-        stats_age = fields.Datetime.now() - (campaign.mailjet_stats_at or datetime.min)
-        if ensured.created:
-            values["mailjet_stats_at"] = fields.Datetime.now()  # nothing sent to it yet
-        elif not report.aborted and stats_age > STATISTICS_MAX_AGE:
-            values.update(self._statistics_values(gateway, ensured.list_id, run))
-        campaign.write(values)
-        if ensured.renamed:
-            report.notes.append(f"Mailjet list renamed to {ensured.name!r}.")
-        if lost_list:
-            report.notes.append(
-                f"Mailjet list {lost_list} no longer exists (deleted, or another Mailjet "
-                f"account); it was created again as list {ensured.list_id} and the "
-                "participants were sent to it. Unsubscribes made in the old list since the "
-                "last synchronisation could not be read."
-            )
-        run._add(report, label)
-        if not report.aborted:
-            run.lists_done += 1
-
-    def _statistics_values(self, gateway, list_id, run):
-        """R14 / D6: the list's lifetime message statistics from Mailjet."""
-        try:
-            counters = gateway.list_statistics(list_id)
-        except MailjetError as error:
-            run._note(self._error_text(error))
-            return {}
-        return {
-            "mailjet_stats_at": fields.Datetime.now(),
-            "mailjet_stat_sent": counters.get("MessageSentCount", 0),
-            "mailjet_stat_opened": counters.get("MessageOpenedCount", 0),
-            "mailjet_stat_clicked": counters.get("MessageClickedCount", 0),
-            "mailjet_stat_unsubscribed": counters.get("MessageUnsubscribedCount", 0),
-            "mailjet_stat_bounced": counters.get("MessageHardBouncedCount", 0)
-            + counters.get("MessageSoftBouncedCount", 0),
-            "mailjet_stat_spam": counters.get("MessageSpamCount", 0),
-        }
+    # ------------------------------------------------------------------ webhook
+    def _mailjet_webhook_process(self, parsed):
+        """Apply Mailjet's events (``services.webhook.ParsedEvents``) to this interface's
+        campaigns; return (participants declined, events ignored)."""
+        self.ensure_one()
+        return self.env["utm.campaign"].sudo()._mailjet_webhook_process(self, parsed)
 
     @api.model
     def _default_for_company(self, company):

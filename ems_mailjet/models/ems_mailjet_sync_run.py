@@ -1,6 +1,16 @@
+import logging
+import time
 from datetime import timedelta
 
 from odoo import api, fields, models
+
+from ..services.errors import MailjetError
+from .advisory_lock import try_advisory_lock
+
+_logger = logging.getLogger(__name__)
+
+# pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
+_LOCK_CLASS = 0x454D534D
 
 COUNTERS = (
     "pushed",
@@ -16,7 +26,7 @@ COUNTERS = (
 
 
 class EmsMailjetSyncRun(models.Model):
-    """One synchronisation of one interface: what it did, how long, what went wrong (D7)."""
+    """One synchronisation of one interface: what it did, how long, what went wrong."""
 
     _name = "ems.mailjet.sync.run"
     _description = "Mailjet synchronisation run"
@@ -66,20 +76,168 @@ class EmsMailjetSyncRun(models.Model):
     ambiguous = fields.Integer(readonly=True)
     errors = fields.Integer(readonly=True)
     api_calls = fields.Integer(string="API calls", readonly=True)
-    log = fields.Text(readonly=True)
+    line_ids = fields.One2many("ems.mailjet.sync.run.line", "run_id", string="Log lines")
+    # The whole log as text in the reader's language (for exports and a quick read).
+    log = fields.Text(compute="_compute_log")
+    # What a run written before the log lines existed stored as text (read as it is).
+    legacy_log = fields.Text(string="Log (text)", readonly=True)
 
-    def _add(self, report, campaign_label):
+    @api.depends("line_ids.code", "line_ids.params", "legacy_log")
+    @api.depends_context("lang")
+    def _compute_log(self):
+        for run in self:
+            texts = [run.legacy_log] if run.legacy_log else []
+            for line in run.line_ids.sorted("id"):
+                prefix = f"{line.campaign_id.title}: " if line.campaign_id else ""
+                texts.append(prefix + line.message)
+            run.log = "\n".join(texts) or False
+
+    @api.depends("started_at")
+    @api.depends_context("lang", "tz")
+    def _compute_display_name(self):
+        """ "Run of 28.11.2026 01:42:35": the user's date and time format and time zone."""
+        lang = self.env["res.lang"]._get_data(code=self.env.lang or "en_US")
+        pattern = f"{lang.date_format} {lang.time_format}"
+        for run in self:
+            started = ""
+            if run.started_at:
+                started = fields.Datetime.context_timestamp(run, run.started_at).strftime(pattern)
+            run.display_name = self.env._("Run of %(date)s", date=started)
+
+    def _add(self, report, campaign):
         """Add one list's engine report (``services.sync.RunReport``) to this run."""
         self.ensure_one()
         values = {name: self[name] + getattr(report, name) for name in COUNTERS}
-        lines = [f"{campaign_label}: {line}" for line in report.error_lines + report.notes]
-        if lines:
-            values["log"] = "\n".join(filter(None, [self.log, *lines]))
+        if not report.aborted:
+            values["lists_done"] = self.lists_done + 1
         self.write(values)
+        self._log_notes(report.lines, campaign)
 
-    def _note(self, line):
+    def _log_notes(self, notes, campaign=None):
+        """Engine notes (``services.notes.Note``) as lines of this run."""
+        lines = self.env["ems.mailjet.sync.run.line"]
+        lines.create([lines._values(self, n.code, n.params, campaign, n.key) for n in notes])
+
+    def _log(self, code, params=None, campaign=None, participant_id=None):
+        """One line of this run, by its code (``models/ems_mailjet_messages.py``)."""
         self.ensure_one()
-        self.log = "\n".join(filter(None, [self.log, line]))
+        lines = self.env["ems.mailjet.sync.run.line"]
+        lines.create(lines._values(self, code, params, campaign, participant_id))
+
+    def _log_error(self, error, campaign=None):
+        """A Mailjet error (``services.errors``) as an error line that counts."""
+        self.ensure_one()
+        self._log_notes([error.note()], campaign)
+        self.errors += 1
+
+    # ------------------------------------------------------------------ the sync
+    @api.model
+    def _execute(self, interface, trigger, deadline=None, auto_commit=False):
+        """One synchronisation of ``interface``; returns its run. Commits after each list
+        when ``auto_commit`` (cron), so a crash or the window's end loses nothing that was
+        done; the next run resumes with the lists that were not reached (oldest first)."""
+        with try_advisory_lock(self.env.cr, _LOCK_CLASS, interface.id) as locked:
+            if not locked:
+                return self._create_skipped(interface, trigger)
+            self._close_interrupted(interface)
+            run = self.create({"interface_id": interface.id, "trigger": trigger})
+            clock = time.monotonic()
+            interface.sudo().sync_requested = False
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            state = run._sync_lists(deadline, auto_commit)
+            run._finish(state, duration=time.monotonic() - clock)
+            values = {"last_sync_at": fields.Datetime.now()}
+            if state != "failed":
+                values.update(state="connected", last_error_code=False, last_error_params=False)
+            interface.sudo().write(values)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            return run
+
+    def _sync_lists(self, deadline, auto_commit):
+        """The one loop over the interface's lists: ensure them all with one read, then
+        let each campaign sync its own (``utm.campaign._mailjet_sync``). Returns the
+        run's final state."""
+        self.ensure_one()
+        interface = self.interface_id
+        campaigns = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)],
+                order="mailjet_last_sync_at asc nulls first, id",
+            )
+        )
+        self.lists_total = len(campaigns)
+        cron = self.env["ir.cron"]
+        creds = interface.sudo()
+        if not (creds.api_key and creds.api_secret):
+            self._log("no_credentials")
+            return "failed"
+        try:
+            with interface._gateway() as gateway:
+                ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
+                for done, campaign in enumerate(campaigns):
+                    if deadline and fields.Datetime.now() >= deadline:
+                        self._log("window_ended", {"count": len(campaigns) - done})
+                        return "partial"
+                    campaign._mailjet_sync(self, gateway, ensured[campaign.id])
+                    cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.api_calls = gateway.calls
+        except MailjetError as error:
+            # Bad credentials (or Mailjet gone while ensuring the lists): nothing half-done,
+            # every list that finished is committed, the rest waits for the next run.
+            self._log_error(error)
+            interface._set_last_error(error)
+            _logger.warning("Mailjet sync of interface %s failed: %s", interface.id, error)
+            return "failed"
+        return "partial" if self.errors else "done"
+
+    @api.model
+    def _create_skipped(self, interface, trigger):
+        run = self.create({"interface_id": interface.id, "trigger": trigger})
+        run._log("another_run_running")
+        run._finish("skipped")
+        return run
+
+    @api.model
+    def _close_interrupted(self, interface):
+        """A run still "running" while its interface's lock is free was killed mid-way (D7)."""
+        for stale in self.search([("interface_id", "=", interface.id), ("state", "=", "running")]):
+            last_seen = stale.write_date
+            stale._log("run_interrupted")
+            stale.write(
+                {
+                    "state": "failed",
+                    "ended_at": last_seen,
+                    "duration": (last_seen - stale.started_at).total_seconds(),
+                }
+            )
+
+    @api.model
+    def _nightly_done(self, interface, window):
+        """Tonight's run of ``interface`` reached every list (errors of single contacts do
+        not count: they are in the run log and retried the next night)."""
+        runs = self.search(
+            [
+                ("interface_id", "=", interface.id),
+                ("trigger", "=", "cron"),
+                ("state", "in", ("done", "partial")),
+                ("started_at", ">=", window[0].replace(tzinfo=None)),
+            ]
+        )
+        return any(run.lists_done >= run.lists_total for run in runs)
+
+    def action_open_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "ems_mailjet.action_ems_mailjet_sync_run_line"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        return action
 
     def _finish(self, state, duration=None):
         """Close the run; ``duration`` in seconds (measured precisely by the caller; the
@@ -92,7 +250,7 @@ class EmsMailjetSyncRun(models.Model):
 
     @api.autovacuum
     def _gc_old_runs(self):
-        """Drop runs older than each interface's retention (D7: the log stays readable)."""
+        """Drop runs older than each interface's retention, so the log stays readable."""
         for interface in self.env["ems.interface"].with_context(active_test=False).search([]):
             limit = fields.Datetime.now() - timedelta(days=interface.run_retention_days or 90)
             self.search(

@@ -8,7 +8,7 @@ from odoo import fields
 from odoo.tools import SQL
 
 from ..services.matching import EmployeeRecord, PartnerRecord
-from ..services.records import Checkpoint, Participant
+from ..services.records import Checkpoint, Participant, external_id, stored_id
 
 QUIET = {
     "tracking_disable": True,
@@ -36,6 +36,7 @@ class OdooParticipantStore:
         self.campaign = campaign
         self.env = campaign.env(context=dict(campaign.env.context, **QUIET))
         self.model = self.env["ems.campaign.participant"].sudo()
+        self.checkpoint = None  # a new checkpoint, for the campaign to write
 
     # ------------------------------------------------------------------ reading
     def participants(self):
@@ -50,7 +51,7 @@ class OdooParticipantStore:
                 state=p.state,
                 declined_at=p.declined_at,
                 synced_state=p.mailjet_synced_state or None,
-                mailjet_contact_id=int(p.mailjet_contact_id) if p.mailjet_contact_id else None,
+                mailjet_contact_id=external_id(p.mailjet_contact_id),
                 excluded=p.mailjet_excluded,
             )
             for p in records
@@ -60,7 +61,8 @@ class OdooParticipantStore:
         return Checkpoint.from_dict(self.campaign.sudo().mailjet_checkpoint)
 
     def set_checkpoint(self, checkpoint):
-        self.campaign.sudo().mailjet_checkpoint = checkpoint.to_dict()
+        # Kept here and written by the campaign with the rest of its values (one write).
+        self.checkpoint = checkpoint.to_dict()
 
     def match_records(self, emails):
         """Candidates by address. Odoo keeps IDN domains in Unicode while the engine
@@ -112,6 +114,7 @@ class OdooParticipantStore:
                 participant.write({"state": "declined", "declined_at": when})
 
     def add_participants(self, new):
+        """Create the new participants; return their ids by address."""
         existing = set(
             self.model.search_fetch(
                 [("campaign_id", "=", self.campaign.id)], ["email_normalized"]
@@ -129,7 +132,7 @@ class OdooParticipantStore:
                 "declined_at": _to_odoo_datetime(person.declined_at),
                 "source": "mailjet",
                 "mailjet_synced_state": person.synced_state,
-                "mailjet_contact_id": str(person.contact_id) if person.contact_id else False,
+                "mailjet_contact_id": stored_id(person.contact_id),
                 "mailjet_excluded": person.excluded,
                 "mailjet_ambiguous": person.ambiguous,
             }
@@ -141,8 +144,10 @@ class OdooParticipantStore:
             else:
                 vals["name"] = person.name or person.email
             vals_list.append(vals)
-        if vals_list:
-            self.model.create(vals_list)
+        if not vals_list:
+            return {}
+        created = self.model.create(vals_list)
+        return {vals["email"]: p.id for vals, p in zip(vals_list, created, strict=True)}
 
     def mark_synced(self, states):
         # One UPDATE whatever the size of the list (the ORM writes 100 rows per query);
@@ -150,7 +155,9 @@ class OdooParticipantStore:
         self._bulk_update("mailjet_synced_state", states, "varchar")
 
     def set_contact_ids(self, ids):
-        self._bulk_update("mailjet_contact_id", {k: str(v) for k, v in ids.items()}, "varchar")
+        self._bulk_update(
+            "mailjet_contact_id", {k: stored_id(v) for k, v in ids.items()}, "varchar"
+        )
         self._propagate("mailjet_contact_id", ids.keys())
 
     def set_exclusions(self, flags):
@@ -198,7 +205,7 @@ def _spellings(email):
         try:
             yield f"{local}@{domain.encode('ascii').decode('idna')}"
         except UnicodeError:
-            pass
+            return  # not valid IDNA: only the address as given
 
 
 def _to_odoo_datetime(moment):

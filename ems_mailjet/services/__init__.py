@@ -6,7 +6,7 @@
 * ``reconcile`` the rules: a pure function from both sides to a plan (R7, R8, D4)
 * ``gateway``   every Mailjet call, through mailjet-rest, with retries (D2, D3, D8)
 * ``sync``      the orchestrator of one list (pull → reconcile → apply → push)
-* ``memory``    in-memory stand-ins for both sides, for tests
+* ``notes``     what a sync reports, as codes with parameters (never sentences)
 """
 
 from .emails import InvalidEmail, extract_email, is_valid_email, normalize_email, validate_email
@@ -24,6 +24,7 @@ from .gateway import (
     JobPolling,
     ListCounters,
     ListRecipientRow,
+    ListStatistics,
     MailjetGateway,
     MailjetList,
     PushResult,
@@ -44,5 +45,6 @@ from .records import (
     Recipient,
     Signup,
 )
+from .notes import CODES, Note, Op
 from .reconcile import reconcile
-from .sync import CampaignSync, MailjetPort, ParticipantStore, RunReport, pull, sync_list, sync_many
+from .sync import MailjetPort, ParticipantStore, RunReport, pull, sync_list

@@ -51,6 +51,7 @@ from .errors import (
     MailjetRequestRejected,
     MailjetUnavailable,
 )
+from .notes import Note, Op
 from .records import ContactError, PushContact, Signup, parse_timestamp
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "EnsuredList",
     "ListCounters",
     "ListRecipientRow",
+    "ListStatistics",
     "MailjetGateway",
     "MailjetList",
     "PushResult",
@@ -74,6 +76,7 @@ PAGE_SIZE = 1000  # Mailjet's maximum Limit
 DEFAULT_CHUNK_SIZE = 5000
 ADD = "addnoforce"
 UNSUB = "unsub"
+ADD_FORCE = "addforce"  # re-subscribes: only with the customer's consent
 _BULK_ACTIONS = (ADD, UNSUB)  # the only actions a bulk push may use (D4)
 _FINAL_JOB_STATES = {"completed", "error", "abort"}
 _JOB_ERROR_STATES = {"error", "abort"}
@@ -117,7 +120,7 @@ class EnsuredList:
     created: bool = False  # new and therefore empty
     renamed: bool = False
     adopted: bool = False  # found by name (the stored id was empty or stale)
-    error: str | None = None
+    error: Note | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,38 @@ class ListCounters:
     unsubscribed: int
     excluded: int
 
+    @classmethod
+    def from_counts(cls, total: int, unsubscribed: int, excluded: int) -> ListCounters:
+        """The counters from Mailjet's three counts (members, unsubscribed, excluded)."""
+        return cls(total, total - unsubscribed, unsubscribed, excluded)
+
+
+@dataclass(frozen=True)
+class ListStatistics:
+    """Lifetime message counters of everything sent to one list.
+
+    The one place where Mailjet's ``statcounters`` field names are read.
+    """
+
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    unsubscribed: int = 0
+    bounced: int = 0  # hard and soft bounces
+    spam: int = 0
+
+    @classmethod
+    def from_counters(cls, counters: dict[str, int]) -> ListStatistics:
+        return cls(
+            sent=counters.get("MessageSentCount", 0),
+            opened=counters.get("MessageOpenedCount", 0),
+            clicked=counters.get("MessageClickedCount", 0),
+            unsubscribed=counters.get("MessageUnsubscribedCount", 0),
+            bounced=counters.get("MessageHardBouncedCount", 0)
+            + counters.get("MessageSoftBouncedCount", 0),
+            spam=counters.get("MessageSpamCount", 0),
+        )
+
 
 @dataclass(frozen=True)
 class CampaignStatistics:
@@ -165,9 +200,9 @@ class PushResult:
     submitted: int = 0
     succeeded: list[PushContact] = field(default_factory=list)
     failed: list[ContactError] = field(default_factory=list)
-    job_errors: list[str] = field(default_factory=list)
+    job_errors: list[Note] = field(default_factory=list)
     job_ids: list[int] = field(default_factory=list)
-    interrupted: str | None = None  # Mailjet became unavailable part-way (message)
+    interrupted: MailjetUnavailable | None = None  # Mailjet became unavailable part-way
 
 
 class MailjetGateway:
@@ -217,7 +252,7 @@ class MailjetGateway:
     # ------------------------------------------------------------------ lists
     def check_credentials(self) -> None:
         """One cheap call; raises ``MailjetAuthFailed`` when the key or secret is wrong."""
-        self._get("contactslist", "the contact lists", filters={"countOnly": 1})
+        self._get("contactslist", Op("lists"), filters={"countOnly": 1})
 
     def lists(self) -> list[MailjetList]:
         """Every contact list of the account (pages of 1,000)."""
@@ -228,19 +263,19 @@ class MailjetGateway:
                 address=row.get("Address", ""),
                 subscriber_count=int(row.get("SubscriberCount") or 0),
             )
-            for row in self._pages("contactslist", "the contact lists")
+            for row in self._pages("contactslist", Op("lists"))
             if not row.get("IsDeleted")
         ]
 
     def create_list(self, name: str) -> MailjetList:
         row = self._first(
-            self._post("contactslist", f"creating the list {name!r}", data={"Name": name})
+            self._post("contactslist", Op("create_list", {"name": name}), data={"Name": name})
         )
         return MailjetList(id=int(row["ID"]), name=row.get("Name", name))
 
     def rename_list(self, list_id: int, name: str) -> None:
         self._call(
-            f"renaming list {list_id} to {name!r}",
+            Op("rename_list", {"list_id": list_id, "name": name}),
             lambda: self._client.contactslist.update(id=list_id, data={"Name": name}),
         )
 
@@ -261,28 +296,22 @@ class MailjetGateway:
             name = (name or "").strip()
             folded = name.casefold()
             if not name:
-                result[ref] = EnsuredList(ref, list_id, name, error="The campaign has no name.")
+                result[ref] = EnsuredList(ref, list_id, name, error=Note("list_no_name"))
                 continue
             if folded in taken:
                 result[ref] = EnsuredList(
                     ref,
                     None,
                     name,
-                    error=f"Another campaign already uses the list name {name!r}.",
+                    error=Note("list_name_taken", {"name": name}),
                 )
                 continue
             taken[folded] = ref
             try:
                 result[ref] = self._ensure_one(ref, name, list_id, by_id, by_name)
             except (MailjetRequestRejected, MailjetNotFound) as exc:
-                result[ref] = EnsuredList(ref, list_id, name, error=str(exc))
+                result[ref] = EnsuredList(ref, list_id, name, error=exc.note())
         return result
-
-    def ensure_list(self, name: str, list_id: int | None = None) -> EnsuredList:
-        ensured = self.ensure_lists([(None, name, list_id)])[None]
-        if ensured.error:
-            raise MailjetRequestRejected(ensured.error)
-        return ensured
 
     def _ensure_one(self, ref, name, list_id, by_id, by_name) -> EnsuredList:
         current = by_id.get(int(list_id)) if list_id else None
@@ -308,19 +337,12 @@ class MailjetGateway:
         filters: dict[str, Any] = {"ContactsList": list_id, "countOnly": 1}
         if unsubscribed is not None:
             filters["Unsub"] = _bool(unsubscribed)
-        return self._count("listrecipient", f"the members of list {list_id}", filters)
+        return self._count("listrecipient", Op("count_members", {"list_id": list_id}), filters)
 
     def count_excluded(self, list_id: int) -> int:
         """Members of a list excluded from all marketing e-mail, with one countOnly call."""
         filters = {"ContactsList": list_id, "IsExcludedFromCampaigns": "true", "countOnly": 1}
-        return self._count("contact", f"the excluded contacts of list {list_id}", filters)
-
-    def list_counters(self, list_id: int) -> ListCounters:
-        """R5 counters of one list (three countOnly calls)."""
-        total = self.count_members(list_id)
-        unsubscribed = self.count_members(list_id, unsubscribed=True)
-        excluded = self.count_excluded(list_id)
-        return ListCounters(total, total - unsubscribed, unsubscribed, excluded)
+        return self._count("contact", Op("count_excluded", {"list_id": list_id}), filters)
 
     def recipients(self, list_id: int, unsubscribed: bool | None = None) -> list[ListRecipientRow]:
         """The listrecipient rows of a list (pages of 1,000). They carry no e-mail."""
@@ -328,7 +350,7 @@ class MailjetGateway:
         if unsubscribed is not None:
             filters["Unsub"] = _bool(unsubscribed)
         rows = []
-        for row in self._pages("listrecipient", f"the members of list {list_id}", filters):
+        for row in self._pages("listrecipient", Op("list_members", {"list_id": list_id}), filters):
             rows.append(
                 ListRecipientRow(
                     contact_id=int(row["ContactID"]),
@@ -345,11 +367,11 @@ class MailjetGateway:
         filters: dict[str, Any] = {"ContactsList": list_id}
         if excluded is not None:
             filters["IsExcludedFromCampaigns"] = _bool(excluded)
-        what = f"the contacts of list {list_id}"
+        what = Op("list_contacts", {"list_id": list_id})
         return [_contact_row(row) for row in self._pages("contact", what, filters)]
 
     def contact(self, contact_id: int) -> ContactRow:
-        body = self._get("contact", f"contact {contact_id}", id=contact_id)
+        body = self._get("contact", Op("contact", {"contact_id": contact_id}), id=contact_id)
         return _contact_row(self._first(body))
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
@@ -365,18 +387,17 @@ class MailjetGateway:
                 raw_signup_at=row.get("SignupAt"),
                 id=_int_or_none(row.get("ID")),
             )
-            for row in self._pages("contactslistsignup", f"the signups of list {list_id}", filters)
+            for row in self._pages(
+                "contactslistsignup", Op("signups", {"list_id": list_id}), filters
+            )
         ]
 
-    def list_statistics(self, list_id: int) -> dict[str, int]:
-        """R14/D6: lifetime message counters of everything sent to a list (one call).
+    def list_statistics(self, list_id: int) -> ListStatistics:
+        """R14/D6: lifetime message counters of everything sent to a list (one call)."""
+        counters = self._statcounters("List", list_id, Op("list_statistics", {"list_id": list_id}))
+        return ListStatistics.from_counters(counters)
 
-        Keys as Mailjet names them: ``MessageSentCount``, ``MessageOpenedCount``,
-        ``MessageClickedCount``, ``MessageUnsubscribedCount``, ``MessageHardBouncedCount``…
-        """
-        return self._statcounters("List", list_id, f"the statistics of list {list_id}")
-
-    def _statcounters(self, source: str, source_id: int, what: str) -> dict[str, int]:
+    def _statcounters(self, source: str, source_id: int, what: Op) -> dict[str, int]:
         body = self._get(
             "statcounters",
             what,
@@ -403,12 +424,12 @@ class MailjetGateway:
         """
         stats = []
         campaigns = self._pages(
-            "campaign", f"the campaigns of list {list_id}", {"ContactsList": list_id}
+            "campaign", Op("list_campaigns", {"list_id": list_id}), {"ContactsList": list_id}
         )
         for row in campaigns:
             campaign_id = int(row["ID"])
             counters = self._statcounters(
-                "Campaign", campaign_id, f"the statistics of campaign {campaign_id}"
+                "Campaign", campaign_id, Op("campaign_statistics", {"campaign_id": campaign_id})
             )
             stats.append(
                 CampaignStatistics(
@@ -421,14 +442,6 @@ class MailjetGateway:
         return stats
 
     # ------------------------------------------------------------------ writing
-    def add_contacts(self, list_id: int, contacts: Sequence[PushContact]) -> PushResult:
-        """Accepted participants → ``addnoforce`` (never re-subscribes anyone)."""
-        return self.push(list_id, ADD, contacts)
-
-    def unsubscribe_contacts(self, list_id: int, contacts: Sequence[PushContact]) -> PushResult:
-        """Declined participants → ``unsub`` (kept on the list, marked unsubscribed)."""
-        return self.push(list_id, UNSUB, contacts)
-
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult:
         """Send contacts in chunks, then poll every job to its final state.
 
@@ -447,12 +460,12 @@ class MailjetGateway:
                 chunk = list(contacts[start : start + self.chunk_size])
                 jobs.extend(self._submit(list_id, action, chunk, result))
         except MailjetUnavailable as exc:
-            result.interrupted = str(exc)
+            result.interrupted = exc
         try:
             for job_id, chunk in jobs:
                 self._finish_job(list_id, job_id, chunk, result)
         except MailjetUnavailable as exc:
-            result.interrupted = result.interrupted or str(exc)
+            result.interrupted = result.interrupted or exc
         return result
 
     def _submit(self, list_id, action, chunk, result) -> list[tuple[int, list[PushContact]]]:
@@ -469,7 +482,7 @@ class MailjetGateway:
             # the same contacts. That is harmless: addnoforce and unsub are idempotent.
             body = self._post(
                 "contactslist_managemanycontacts",
-                f"{action} of {len(chunk)} contacts to list {list_id}",
+                Op("push", {"action": action, "count": len(chunk), "list_id": list_id}),
                 id=list_id,
                 data=payload,
             )
@@ -477,7 +490,7 @@ class MailjetGateway:
             raise
         except MailjetRequestRejected as exc:
             if len(chunk) == 1:
-                result.failed.append(ContactError(chunk[0].email, str(exc)))
+                result.failed.append(ContactError(chunk[0].email, exc.detail))
                 return []
             half = len(chunk) // 2
             return self._submit(list_id, action, chunk[:half], result) + self._submit(
@@ -491,13 +504,12 @@ class MailjetGateway:
         job = self._poll_job(list_id, job_id)
         status = str(job.get("Status", "")).lower()
         if status in _JOB_ERROR_STATES or status not in _FINAL_JOB_STATES:
-            reason = job.get("Error") or (
-                "it did not finish in time" if status not in _FINAL_JOB_STATES else status
-            )
-            result.job_errors.append(
-                f"Mailjet job {job_id} ({result.action}, {len(chunk)} contacts) failed: {reason}."
-                " These contacts will be sent again on the next run."
-            )
+            params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
+            if status in _FINAL_JOB_STATES:
+                params["detail"] = str(job.get("Error") or status)
+                result.job_errors.append(Note("job_failed", params))
+            else:
+                result.job_errors.append(Note("job_unfinished", params))
             return
         refused: dict[str, str] = {}
         if job.get("Error") or job.get("ErrorFile"):
@@ -512,7 +524,7 @@ class MailjetGateway:
         def read() -> dict:
             body = self._get(
                 "contactslist_managemanycontacts",
-                f"the state of job {job_id}",
+                Op("job_state", {"job_id": job_id}),
                 id=list_id,
                 action_id=job_id,
             )
@@ -535,7 +547,7 @@ class MailjetGateway:
         url = f"{self.api_url}v3/DATA/batchjob/{job_id}/JSONError/application:json/LAST"
         try:
             body = self._call(
-                f"the errors of job {job_id}", lambda: self._client.api_call("GET", url)
+                Op("job_errors", {"job_id": job_id}), lambda: self._client.api_call("GET", url)
             )
         except MailjetRequestRejected:
             return {}
@@ -552,7 +564,7 @@ class MailjetGateway:
         """
         existing = {
             str(row.get("EventType", "")).lower(): row
-            for row in self._pages("eventcallbackurl", "the event callbacks")
+            for row in self._pages("eventcallbackurl", Op("event_callbacks"))
             if not row.get("IsBackup")
         }
         ids = []
@@ -565,7 +577,7 @@ class MailjetGateway:
                 "Status": "alive",
             }
             row = existing.get(event_type.lower())
-            what = f"the {event_type} event callback"
+            what = Op("event_callback", {"event_type": event_type})
             if row:
                 self._call(
                     what,
@@ -584,27 +596,27 @@ class MailjetGateway:
         This is the only call of the engine that can re-subscribe an unsubscribed
         contact; the sync never uses it. Returns the Mailjet contact id.
         """
-        data = {"Email": email, "Action": "addforce"}
+        data = {"Email": email, "Action": ADD_FORCE}
         if name:
             data["Name"] = name
         body = self._post(
-            "contactslist_managecontact", f"re-subscribing {email}", id=list_id, data=data
+            "contactslist_managecontact", Op("resubscribe", {"email": email}), id=list_id, data=data
         )
         return int(self._first(body).get("ContactID") or 0)
 
     # ------------------------------------------------------------------ plumbing
-    def _get(self, endpoint: str, what: str, **kwargs: Any) -> dict:
+    def _get(self, endpoint: str, what: Op, **kwargs: Any) -> dict:
         return self._call(what, lambda: getattr(self._client, endpoint).get(**kwargs))
 
-    def _post(self, endpoint: str, what: str, **kwargs: Any) -> dict:
+    def _post(self, endpoint: str, what: Op, **kwargs: Any) -> dict:
         return self._call(what, lambda: getattr(self._client, endpoint).create(**kwargs))
 
-    def _count(self, endpoint: str, what: str, filters: dict[str, Any]) -> int:
-        body = self._get(endpoint, f"the number of {what}", filters=filters)
+    def _count(self, endpoint: str, what: Op, filters: dict[str, Any]) -> int:
+        body = self._get(endpoint, what, filters=filters)
         return int(body.get("Count") or 0)
 
     def _pages(
-        self, endpoint: str, what: str, filters: dict[str, Any] | None = None
+        self, endpoint: str, what: Op, filters: dict[str, Any] | None = None
     ) -> Iterator[dict]:
         """All rows of a collection, ``Limit=1000`` per call, until a short page."""
         offset = 0
@@ -622,7 +634,7 @@ class MailjetGateway:
         data = body.get("Data") or [{}]
         return data[0]
 
-    def _call(self, what: str, send: Callable[[], requests.Response]) -> dict:
+    def _call(self, what: Op, send: Callable[[], requests.Response]) -> dict:
         """One API call, retried on transient failures, mapped to the engine's errors."""
         policy = self.retry
 
@@ -647,16 +659,13 @@ class MailjetGateway:
         except MailjetAuthError as exc:
             raise MailjetAuthFailed(exc.status_code or 401) from None
         except DoesNotExistError:
-            raise MailjetNotFound(f"Mailjet does not know {what} (HTTP 404).") from None
+            raise MailjetNotFound(what) from None
         except (MailjetApiError, ApiError, requests.JSONDecodeError) as exc:
             if isinstance(exc, requests.JSONDecodeError) or _is_transient(exc):
                 raise MailjetUnavailable(
-                    f"Mailjet did not answer {what} after {policy.attempts} attempts "
-                    f"({_describe(exc)})."
+                    what, attempts=policy.attempts, cause=_cause(exc), status=_status(exc)
                 ) from exc
-            raise MailjetRequestRejected(
-                f"Mailjet refused {what}: {_mailjet_message(exc)}", _status(exc) or 400
-            ) from exc
+            raise MailjetRequestRejected(what, _mailjet_message(exc), _status(exc) or 400) from exc
 
 
 # ---------------------------------------------------------------------- helpers
@@ -682,17 +691,18 @@ def _status(exc: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
-def _describe(exc: BaseException) -> str:
+def _cause(exc: BaseException) -> str:
+    """Why Mailjet counts as unavailable, as one of ``notes.CAUSES``."""
     status = _status(exc)
     if status == 429:
-        return "rate limit, HTTP 429"
+        return "rate_limit"
     if status:
-        return f"HTTP {status}"
+        return "http_status"
     if isinstance(exc, MailjetNetworkError):
-        return "timeout" if "timed out" in str(exc).lower() else "connection failed"
+        return "timeout" if "timed out" in str(exc).lower() else "connection_failed"
     if isinstance(exc, requests.JSONDecodeError):
-        return "unreadable answer"
-    return "no answer"
+        return "unreadable_answer"
+    return "no_answer"
 
 
 def _mailjet_message(exc: BaseException) -> str:
@@ -704,13 +714,13 @@ def _mailjet_message(exc: BaseException) -> str:
     return str(message)[:500]
 
 
-def _log_retry(what: str, state: RetryCallState, attempts: int) -> None:
+def _log_retry(what: Op, state: RetryCallState, attempts: int) -> None:
     exc = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
     _log.warning(
         "Mailjet: %s failed (%s); attempt %d of %d, retrying in %.1f s",
         what,
-        _describe(exc) if exc else "?",
+        _cause(exc) if exc else "?",
         state.attempt_number,
         attempts,
         wait,

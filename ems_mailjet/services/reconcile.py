@@ -42,11 +42,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .emails import InvalidEmail, normalize_email, validate_email
+from .notes import Note
 from .records import (
     ACCEPTED,
     DECLINED,
     Checkpoint,
-    ContactError,
     Decline,
     MailjetView,
     NewParticipant,
@@ -120,10 +120,8 @@ def _decide(
     elif erp_declined or (confirmed_unsub and seen.state != SUBSCRIBED):
         # Rules 3 and 4: the ERP's (or an earlier confirmed) unsubscribe wins.
         if seen.state == SUBSCRIBED and confirmed_unsub:
-            plan.notes.append(
-                f"{email} signed up again in Mailjet but is declined in the ERP; "
-                "kept declined (use 'Re-subscribe with consent' if the customer agreed)."
-            )
+            key = next((p.key for p in group if p.state == DECLINED), group[0].key)
+            plan.notes.append(Note("resignup_kept_declined", {"email": email}, key))
         reason = REASON_SAME_ADDRESS if erp_declined else REASON_FINAL
         _decline_accepted(group, _first_declined_at(group), reason, plan)
         plan.to_unsubscribe.append(_push_contact(email, group))
@@ -150,7 +148,7 @@ def _new_participant(email: str, recipient: Recipient, view: MailjetView, plan: 
     try:
         validate_email(email)
     except InvalidEmail as exc:
-        plan.invalid.append(ContactError(email, f"not imported from Mailjet: {exc}"))
+        plan.invalid.append(address_problem("signup_invalid_address", email, exc))
         return
     excluded = bool(
         recipient.excluded or (view.excluded_emails is not None and email in view.excluded_emails)
@@ -177,10 +175,18 @@ def _group_valid_participants(
         try:
             email = validate_email(p.email)
         except InvalidEmail as exc:
-            plan.invalid.append(ContactError(normalize_email(p.email), str(exc)))
+            plan.invalid.append(
+                address_problem("invalid_address", normalize_email(p.email), exc, p.key)
+            )
             continue
         groups.setdefault(email, []).append(p)
     return dict(sorted(groups.items()))
+
+
+def address_problem(code: str, email: str, exc: InvalidEmail, key=None) -> Note:
+    """The run-log line of an unusable address; the reason stays a code of its own."""
+    params = {"email": email, "reason_code": exc.code, "reason_params": dict(exc.params)}
+    return Note(code, params, key)
 
 
 def _mailjet_recipients(view: MailjetView, checkpoint: Checkpoint | None) -> dict[str, Recipient]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from .notes import Note
+
 __all__ = [
     "ACCEPTED",
     "DECLINED",
@@ -23,7 +25,9 @@ __all__ = [
     "PushContact",
     "Recipient",
     "Signup",
+    "external_id",
     "parse_timestamp",
+    "stored_id",
 ]
 
 ACCEPTED = "accepted"
@@ -214,8 +218,8 @@ class Plan:
     mark_synced: dict[Key, State] = field(default_factory=dict)  # ERP: no push needed
     contact_ids: dict[Key, int] = field(default_factory=dict)  # ERP: learn Mailjet ids
     exclusions: dict[Key, bool] = field(default_factory=dict)  # ERP: excluded flag
-    invalid: list[ContactError] = field(default_factory=list)  # never pushed
-    notes: list[str] = field(default_factory=list)
+    invalid: list[Note] = field(default_factory=list)  # unusable addresses, never pushed
+    notes: list[Note] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
 
     @property
@@ -257,3 +261,15 @@ def parse_timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def external_id(value: Any) -> int | None:
+    """A Mailjet id (list, contact) as the ERP stores it (text) → int, or None if unset
+    or not a positive number."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def stored_id(value: int | None) -> str | bool:
+    """A Mailjet id as the ERP stores it (text, or False for none)."""
+    return str(value) if value else False

@@ -4,8 +4,10 @@
     → push to Mailjet (bulk, chunked, polled) → mark what Mailjet confirmed → RunReport
 
 The ERP side is reached through a ``ParticipantStore`` (the Odoo models implement it;
-``memory.InMemoryParticipants`` is the one for tests) and Mailjet through a
-``MailjetPort`` (``gateway.MailjetGateway``; ``memory.InMemoryMailjet`` for tests).
+the tests bring an in-memory one) and Mailjet through a ``MailjetPort``
+(``gateway.MailjetGateway``). The Odoo side loops over the lists of an interface and
+calls ``sync_list`` once per list; what happened comes back as a ``RunReport`` whose
+lines are ``notes.Note`` codes, never sentences.
 
 Reading Mailjet cheaply. A run first asks three ``countOnly`` questions (members,
 unsubscribed members, excluded members) and reads the signups since the checkpoint. In
@@ -32,14 +34,15 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .emails import InvalidEmail, normalize_email, validate_email
-from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound, MailjetUnavailable
-from .gateway import ContactRow, EnsuredList, ListCounters, ListRecipientRow, PushResult
+from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound
+from .gateway import ADD, UNSUB, ContactRow, ListCounters, ListRecipientRow, PushResult
 from .matching import EmployeeRecord, MatchIndex, PartnerRecord
+from .notes import ERROR, Note
 from .reconcile import reconcile
 from .records import (
     ACCEPTED,
@@ -57,13 +60,11 @@ from .records import (
 )
 
 __all__ = [
-    "CampaignSync",
     "MailjetPort",
     "ParticipantStore",
     "RunReport",
     "pull",
     "sync_list",
-    "sync_many",
 ]
 
 _log = logging.getLogger(__name__)
@@ -91,11 +92,12 @@ class ParticipantStore(Protocol):
     def decline(self, declines: Sequence[Decline]) -> None:
         """Set these participants to declined (``when`` None: now), keep their reason."""
 
-    def add_participants(self, new: Sequence[NewParticipant]) -> None:
+    def add_participants(self, new: Sequence[NewParticipant]) -> Mapping[str, Key]:
         """Create participants found in Mailjet; skip an address the campaign already has.
 
         Each carries its state, ``synced_state`` (= state), Mailjet contact id and match.
-        Never creates partners or employees (R12).
+        Never creates partners or employees (R12). Returns the new participants' keys by
+        address.
         """
 
     def mark_synced(self, states: Mapping[Key, str]) -> None:
@@ -142,16 +144,16 @@ class RunReport:
     """What one sync of one list did; counts of contacts/participants, not of calls."""
 
     list_id: int | None = None
-    pushed: int = 0  # accepted participants sent with addnoforce and confirmed
-    unsubscribed_in_mailjet: int = 0  # declined participants sent with unsub and confirmed
+    pushed: int = 0  # accepted participants added (ADD) and confirmed
+    unsubscribed_in_mailjet: int = 0  # declined participants unsubscribed (UNSUB), confirmed
     declined_from_mailjet: int = 0  # ERP participants declined because of an unsubscribe
     new_signups: int = 0  # participants created from Mailjet contacts (R10)
     matched: int = 0  # ... of which linked to one employee or partner (R11)
     unmatched: int = 0  # ... kept with the address only (R12)
     ambiguous: int = 0  # ... with several candidates, not linked
     errors: int = 0  # len(error_lines)
-    error_lines: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    error_lines: list[Note] = field(default_factory=list)  # the error-level lines
+    notes: list[Note] = field(default_factory=list)  # the other lines
     marked_synced: int = 0  # participants confirmed without a push
     api_calls: int = 0
     pull: str = PULL_NONE  # how much of Mailjet was read
@@ -160,9 +162,17 @@ class RunReport:
     aborted: bool = False  # stopped by an error; the next run finishes the job
     duration: float = 0.0  # seconds
 
-    def error(self, line: str) -> None:
-        self.error_lines.append(line)
-        self.errors = len(self.error_lines)
+    def add(self, line: Note) -> None:
+        if line.level == ERROR:
+            self.error_lines.append(line)
+            self.errors = len(self.error_lines)
+        else:
+            self.notes.append(line)
+
+    @property
+    def lines(self) -> list[Note]:
+        """Everything this list's sync has to say: errors first, then the rest."""
+        return self.error_lines + self.notes
 
     @property
     def changed(self) -> bool:
@@ -173,16 +183,6 @@ class RunReport:
             or self.new_signups
             or self.marked_synced
         )
-
-
-@dataclass(frozen=True)
-class CampaignSync:
-    """One campaign for ``sync_many``: its list name, stored list id and ERP side."""
-
-    ref: Any
-    name: str
-    list_id: int | None
-    store: ParticipantStore
 
 
 # ---------------------------------------------------------------------- one list
@@ -210,7 +210,7 @@ def sync_list(
         raise
     except MailjetError as exc:
         report.aborted = True
-        report.error(str(exc))
+        report.add(exc.note())
         _log.warning("Mailjet sync of list %s stopped: %s", list_id, exc)
     finally:
         report.api_calls = mailjet.calls - calls_before
@@ -227,19 +227,19 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
     )
     report.counters = counters
     plan = reconcile(participants, view, checkpoint)
-    for problem in plan.invalid:
-        report.error(f"{problem.email}: {problem.message}")
-    report.notes.extend(plan.notes)
+    for line in plan.invalid + plan.notes:
+        report.add(line)
 
-    _apply_to_erp(plan, store, report)
+    created = _apply_to_erp(plan, store, report)
     if plan.checkpoint is not None and plan.checkpoint != checkpoint:
         store.set_checkpoint(plan.checkpoint)
 
     # Unsubscribes first: if the run is cut short, the safe half is done.
     pushed = False
+    confirmed_states: dict[Key, str] = dict(plan.mark_synced)
     for action, contacts, state in (
-        ("unsub", plan.to_unsubscribe, DECLINED),
-        ("addnoforce", plan.to_add, ACCEPTED),
+        (UNSUB, plan.to_unsubscribe, DECLINED),
+        (ADD, plan.to_add, ACCEPTED),
     ):
         if not contacts:
             continue
@@ -248,18 +248,22 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
         confirmed = {key: state for c in result.succeeded for key in c.keys}
         if confirmed:
             store.mark_synced(confirmed)
+            confirmed_states.update(confirmed)
         count = len(result.succeeded)
-        if action == "unsub":
+        if action == UNSUB:
             report.unsubscribed_in_mailjet += count
         else:
             report.pushed += count
+        keys_of = {c.email: c.keys for c in contacts}
         for problem in result.failed:
-            report.error(f"{problem.email}: {problem.message}")
+            keys = keys_of.get(problem.email) or (None,)
+            params = {"email": problem.email, "detail": problem.message}
+            report.add(Note("contact_refused", params, keys[0]))
         for line in result.job_errors:
-            report.error(line)
+            report.add(line)
         if result.interrupted:
             # What Mailjet confirmed is marked; the rest is sent again next run.
-            raise MailjetUnavailable(result.interrupted)
+            raise result.interrupted
 
     if pushed and recount:
         if known_empty:
@@ -272,14 +276,47 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
             total = mailjet.count_members(list_id)
             unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
         excluded = mailjet.count_excluded(list_id)
-        report.counters = ListCounters(total, total - unsubscribed, unsubscribed, excluded)
-        _refresh_exclusions(mailjet, list_id, store, excluded)
+        report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
+        after = _after_run(participants, plan, confirmed_states, created)
+        _refresh_exclusions(mailjet, list_id, store, excluded, after)
 
 
-def _refresh_exclusions(mailjet, list_id, store, excluded_count: int) -> None:
+def _after_run(
+    participants: Sequence[Participant],
+    plan: Plan,
+    confirmed: Mapping[Key, str],
+    created: Mapping[str, Key],
+) -> list[Participant]:
+    """The participants as this run left them, without reading them again: what was
+    read, with the states Mailjet confirmed, the exclusions learnt and the newcomers."""
+    after = []
+    for p in participants:
+        synced = confirmed.get(p.key, p.synced_state)
+        excluded = plan.exclusions.get(p.key, p.excluded)
+        if synced != p.synced_state or excluded != p.excluded:
+            p = replace(p, synced_state=synced, excluded=excluded)
+        after.append(p)
+    for n in plan.new_participants:
+        if n.email in created:
+            after.append(
+                Participant(
+                    key=created[n.email],
+                    email=n.email,
+                    name=n.name,
+                    state=n.state,
+                    synced_state=n.synced_state,
+                    mailjet_contact_id=n.contact_id,
+                    excluded=n.excluded,
+                )
+            )
+    return after
+
+
+def _refresh_exclusions(
+    mailjet, list_id, store, excluded_count: int, participants: Sequence[Participant]
+) -> None:
     """A contact pushed to the list may already be excluded from marketing in Mailjet
     (a global flag): when the count says so, read the excluded members once."""
-    participants = list(store.participants())
     if excluded_count == len(_ErpKnowledge(participants).excluded):
         return
     excluded = {normalize_email(r.email) for r in mailjet.contacts(list_id, excluded=True)}
@@ -292,21 +329,21 @@ def _refresh_exclusions(mailjet, list_id, store, excluded_count: int) -> None:
         store.set_exclusions(flags)
 
 
-def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> None:
-    """Pull before push: Mailjet's news reach the ERP before anything is sent."""
+def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Mapping[str, Key]:
+    """Pull before push: Mailjet's news reach the ERP before anything is sent. Returns
+    the keys of the participants created, by address."""
+    created: Mapping[str, Key] = {}
     if plan.new_participants:
         new = _with_matches(plan.new_participants, store)
-        store.add_participants(new)
+        created = store.add_participants(new) or {}
         report.new_signups = len(new)
         report.matched = sum(1 for n in new if n.match_id is not None)
         report.ambiguous = sum(1 for n in new if n.ambiguous)
         report.unmatched = report.new_signups - report.matched - report.ambiguous
         for n in new:
             if n.ambiguous:
-                report.notes.append(
-                    f"{n.email} matches {n.candidate_count} employees/partners; "
-                    "kept with the address only."
-                )
+                params = {"email": n.email, "count": n.candidate_count}
+                report.add(Note("ambiguous_match", params, created.get(n.email)))
     if plan.to_decline:
         store.decline(plan.to_decline)
         report.declined_from_mailjet = len(plan.to_decline)
@@ -317,6 +354,7 @@ def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Non
         store.set_contact_ids(plan.contact_ids)
     if plan.exclusions:
         store.set_exclusions(plan.exclusions)
+    return created
 
 
 def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> list[NewParticipant]:
@@ -358,7 +396,7 @@ def pull(
     total = mailjet.count_members(list_id)
     unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
     excluded = mailjet.count_excluded(list_id)
-    counters = ListCounters(total, total - unsubscribed, unsubscribed, excluded)
+    counters = ListCounters.from_counts(total, unsubscribed, excluded)
     since = checkpoint.raw_signups_after if checkpoint else None
     signups = tuple(mailjet.signups(list_id, since=since))
     fresh = [s for s in signups if checkpoint is None or checkpoint.is_new(s)]
@@ -477,59 +515,3 @@ def _read_unsubscribed(
         if cid in email_of and row.unsubscribed
     )
     return MailjetView(recipients=recipients, signups=signups, unsubscribed_complete=True)
-
-
-# ---------------------------------------------------------------------- many lists
-def sync_many(
-    gateway: Any,
-    campaigns: Sequence[CampaignSync],
-    *,
-    deadline: float | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    full: bool = False,
-) -> dict[Any, RunReport]:
-    """Ensure every campaign's list (one read of all lists), then sync each one.
-
-    ``deadline`` (a ``clock()`` value) stops starting new lists once reached (the
-    nightly window, R3); lists not started keep everything for the next run. When
-    Mailjet is unavailable the remaining lists are skipped too. Bad credentials raise
-    ``MailjetAuthFailed``.
-    """
-    reports: dict[Any, RunReport] = {}
-    try:
-        ensured: Mapping[Any, EnsuredList] = gateway.ensure_lists(
-            [(c.ref, c.name, c.list_id) for c in campaigns]
-        )
-    except MailjetAuthFailed:
-        raise
-    except MailjetError as exc:
-        for campaign in campaigns:
-            report = RunReport(list_id=campaign.list_id, aborted=True)
-            report.error(str(exc))
-            reports[campaign.ref] = report
-        return reports
-    stop_reason = None
-    for campaign in campaigns:
-        target = ensured[campaign.ref]
-        if target.error or target.list_id is None:
-            report = RunReport(list_id=target.list_id)
-            report.error(target.error or "The Mailjet list could not be found or created.")
-            reports[campaign.ref] = report
-            continue
-        if stop_reason is None and deadline is not None and clock() >= deadline:
-            stop_reason = "The sync window ended before this list's turn; it runs next time."
-        if stop_reason is not None:
-            report = RunReport(list_id=target.list_id, list_created=target.created, aborted=True)
-            report.notes.append(stop_reason)
-            reports[campaign.ref] = report
-            continue
-        report = sync_list(
-            gateway, target.list_id, campaign.store, known_empty=target.created, full=full
-        )
-        report.list_created = target.created
-        if target.renamed:
-            report.notes.append(f"The Mailjet list was renamed to {target.name!r}.")
-        reports[campaign.ref] = report
-        if report.aborted:
-            stop_reason = "Skipped: Mailjet was unavailable during this run."
-    return reports

@@ -34,6 +34,7 @@ __all__ = [
     "ACTION_EVENTS",
     "IGNORED_EVENTS",
     "KNOWN_EVENTS",
+    "REGISTERED_EVENTS",
     "REPORTED_EVENTS",
     "Decisions",
     "MailjetEvent",
@@ -44,8 +45,14 @@ __all__ = [
     "predates_consent",
 ]
 
-ACTION_EVENTS = frozenset({"unsub", "spam"})
-REPORTED_EVENTS = frozenset({"bounce", "blocked"})
+UNSUB_EVENT = "unsub"
+SPAM_EVENT = "spam"
+BOUNCE_EVENT = "bounce"
+BLOCKED_EVENT = "blocked"
+ACTION_EVENTS = frozenset({UNSUB_EVENT, SPAM_EVENT})
+REPORTED_EVENTS = frozenset({BOUNCE_EVENT, BLOCKED_EVENT})
+# The events an interface asks Mailjet to post to its webhook.
+REGISTERED_EVENTS = (UNSUB_EVENT, SPAM_EVENT, BOUNCE_EVENT, BLOCKED_EVENT)
 IGNORED_EVENTS = frozenset({"sent", "open", "click"})
 KNOWN_EVENTS = ACTION_EVENTS | REPORTED_EVENTS | IGNORED_EVENTS
 
@@ -296,12 +303,12 @@ def decide(events: Iterable[MailjetEvent], list_ids: Iterable[int | str]) -> Dec
             decisions.duplicates += 1
             continue
         seen.add(event.dedupe_key)
-        if event.event == "unsub":
+        if event.event == UNSUB_EVENT:
             targets = [event.list_id] if event.list_id in known else []
-        elif event.event == "spam":
+        elif event.event == SPAM_EVENT:
             targets = lists
         else:
-            if event.event == "blocked" or (event.event == "bounce" and event.hard_bounce):
+            if event.event == BLOCKED_EVENT or (event.event == BOUNCE_EVENT and event.hard_bounce):
                 decisions.reported.append(event)
             else:
                 decisions.ignored += 1

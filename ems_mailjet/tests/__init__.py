@@ -9,3 +9,6 @@ from . import test_performance
 from . import test_fault_matrix
 from . import test_bad_input
 from . import test_secrets_access
+from . import test_tours
+from . import test_secret_routes
+from . import test_screens

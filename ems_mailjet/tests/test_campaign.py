@@ -49,3 +49,17 @@ class TestCampaign(EmsMailjetCase):
         action = self.partner.action_open_ems_participations()
         found = self.env["ems.campaign.participant"].search(action["domain"])
         self.assertEqual(len(found), 2)
+
+    def test_R4_list_name_is_the_title_in_the_interface_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.campaign.mailjet_interface_id = self.interface
+        self.campaign.with_context(lang="en_US").title = "Staff news"
+        self.campaign.with_context(lang="de_DE").title = "Mitarbeiter-News intern"
+        self.interface.lang = "en_US"
+        for user_lang in ("en_US", "de_DE"):
+            campaign = self.campaign.with_context(lang=user_lang)
+            self.assertEqual(campaign._mailjet_list_name(), "Staff news")
+        self.interface.lang = "de_DE"
+        for user_lang in ("en_US", "de_DE"):
+            campaign = self.campaign.with_user(self.campaign_user).with_context(lang=user_lang)
+            self.assertEqual(campaign._mailjet_list_name(), "Mitarbeiter-News intern")

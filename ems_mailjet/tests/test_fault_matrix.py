@@ -60,6 +60,7 @@ MUTED = (
     "odoo.addons.ems_mailjet.services.gateway",
     "odoo.addons.ems_mailjet.services.sync",
     "odoo.addons.ems_mailjet.models.ems_interface",
+    "odoo.addons.ems_mailjet.models.ems_mailjet_sync_run",
     "mailjet_rest.client",
 )
 _LOCK_CLASS = 0x454D534D
@@ -124,18 +125,18 @@ def _lock_held_elsewhere(case):
 @contextmanager
 def _after_first_list(case, action):
     """Run ``action(stack)`` once the first list of the run is finished."""
-    interface_class = type(case.env["ems.interface"])
-    original = interface_class._sync_campaign
+    campaign_class = type(case.env["utm.campaign"])
+    original = campaign_class._mailjet_sync
     done = []
     with ExitStack() as stack:
 
-        def sync_campaign(self, run, gateway, campaign, ensured):
-            original(self, run, gateway, campaign, ensured)
+        def sync_campaign(self, run, gateway, ensured):
+            original(self, run, gateway, ensured)
             if not done:
-                done.append(campaign)
+                done.append(self)
                 action(stack)
 
-        stack.enter_context(patch.object(interface_class, "_sync_campaign", sync_campaign))
+        stack.enter_context(patch.object(campaign_class, "_mailjet_sync", sync_campaign))
         yield done
 
 

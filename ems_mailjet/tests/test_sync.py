@@ -1,5 +1,6 @@
 import logging
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -14,6 +15,7 @@ MAILJET_LOGGERS = (
     "odoo.addons.ems_mailjet.services.gateway",
     "odoo.addons.ems_mailjet.services.sync",
     "odoo.addons.ems_mailjet.models.ems_interface",
+    "odoo.addons.ems_mailjet.models.ems_mailjet_sync_run",
 )
 
 
@@ -51,13 +53,12 @@ class TestSync(MailjetSandboxCase):
 
     @mute_logger(*MAILJET_LOGGERS)
     def test_R1_test_connection_ok_and_wrong_secret(self):
-        self.interface.action_test_connection()
-        self.assertEqual(self.interface.state, "connected")
+        result = self.interface.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
         self.interface.api_secret = "wrong-secret"
-        self.interface.action_test_connection()
-        self.assertEqual(self.interface.state, "error")
-        self.assertIn("rejected the API key or the API password", self.interface.last_error)
-        self.assertNotIn("wrong-secret", self.interface.last_error)
+        message = self.interface.action_test_connection()["params"]["message"]
+        self.assertIn("rejected the API key or the API password", message)
+        self.assertNotIn("wrong-secret", message)
 
     # R4 ---------------------------------------------------------------------
     def test_R4_newsletter_campaign_gets_a_list_named_after_it(self):
@@ -436,3 +437,24 @@ class TestSync(MailjetSandboxCase):
         self.assertNotEqual(self.campaign.mailjet_list_id, old)
         self.assertIn("again@example.com", self.mailjet_list())
         self.assertEqual(run.state, "done")
+
+    def test_each_campaign_is_written_once_per_run(self):
+        """The per-list work lives on the campaign and ends in a single write."""
+        second = self.env["utm.campaign"].create(
+            {"title": "Autumn newsletter", "mailjet_newsletter": True}
+        )
+        second.mailjet_interface_id = self.interface
+        self.participant(email="anna@example.com")
+        self.participant(campaign=second, email="bernd@example.com")
+        campaign_class = type(self.env["utm.campaign"])
+        original = campaign_class.write
+        written = []
+
+        def write(records, vals):
+            written.extend(records.ids)
+            return original(records, vals)
+
+        with patch.object(campaign_class, "write", write):
+            run = self.sync()
+        self.assertEqual((run.state, run.lists_done, run.pushed), ("done", 2, 2), run.log)
+        self.assertEqual(sorted(written), sorted([self.campaign.id, second.id]))

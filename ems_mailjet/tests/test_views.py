@@ -53,3 +53,39 @@ class TestViews(EmsMailjetCase):
             with self.subTest(model=model):
                 arch = self.env[model].get_views([(False, "form")])["views"]["form"]["arch"]
                 self.assertIn("action_open_ems_participations", arch)
+
+    def test_R1_settings_offer_a_new_interface_button(self):
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        new = self.env.ref("ems_mailjet.action_ems_interface_new")
+        self.assertIn(f'name="{new.id}"', arch)
+        self.assertEqual((new.res_model, new.view_mode), ("ems.interface", "form"))
+
+    def test_unsaved_interface_shows_nothing_that_needs_a_saved_one(self):
+        from lxml import etree
+
+        arch = self.env["ems.interface"].get_views([(False, "form")])["views"]["form"]["arch"]
+        form = etree.fromstring(arch)
+        for xpath in (
+            "//div[@name='button_box']",
+            "//field[@name='state']",
+            "//notebook",
+            "//button[@name='action_test_connection']",
+            "//button[@name='action_sync_now']",
+        ):
+            with self.subTest(xpath=xpath):
+                node = form.xpath(xpath)[0]
+                self.assertIn("not id", node.get("invisible", ""))
+        self.assertTrue(form.xpath("//field[@name='lang']"), "the list language is set here")
+
+    def test_no_redundant_invisible_fields(self):
+        """Fields only used by an expression are added by Odoo; the views don't list them."""
+        for xmlid in (
+            "ems_mailjet.ems_interface_view_list",
+            "ems_mailjet.ems_interface_view_form",
+            "ems_mailjet.ems_campaign_participant_view_list",
+            "ems_mailjet.ems_campaign_participant_view_form",
+        ):
+            with self.subTest(view=xmlid):
+                arch = self.env.ref(xmlid).arch_db
+                self.assertNotIn('invisible="1"', arch)
+                self.assertNotIn('column_invisible="True"', arch)

@@ -1,7 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_date
 
 from ..services.errors import MailjetError
+from ..services.records import external_id
 
 
 class EmsConsentResubscribe(models.TransientModel):
@@ -31,10 +33,24 @@ class EmsConsentResubscribe(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        participant_id = values.get("participant_id") or (
-            self.env.context.get("active_model") == "ems.campaign.participant"
-            and self.env.context.get("active_id")
-        )
+        context = self.env.context
+        participant_id = values.get("participant_id")
+        if not participant_id and context.get("active_model") == "ems.campaign.participant":
+            active_ids = context.get("active_ids") or [context.get("active_id")]
+            if len(active_ids) > 1:
+                raise UserError(
+                    self.env._("Re-subscribe one participant at a time: select only one.")
+                )
+            participant_id = active_ids[0]
+            participant = self.env["ems.campaign.participant"].browse(participant_id)
+            if participant.state != "declined":
+                raise UserError(
+                    self.env._(
+                        "%(name)s is not declined: only a declined participant can be "
+                        "re-subscribed.",
+                        name=participant.display_name,
+                    )
+                )
         if participant_id:
             values["participant_id"] = participant_id
         return values
@@ -58,14 +74,14 @@ class EmsConsentResubscribe(models.TransientModel):
                 raise UserError(self.env._("The campaign has no Mailjet interface."))
             # Mailjet first: if it refuses, nothing changes in the ERP either.
             try:
-                with interface._gateway() as gateway:
+                with interface._quick_gateway() as gateway:
                     contact_id = gateway.resubscribe_with_consent(
-                        int(campaign.mailjet_list_id),
+                        external_id(campaign.mailjet_list_id),
                         participant.email_normalized,
                         participant.name or "",
                     )
             except MailjetError as error:
-                raise UserError(interface._error_text(error)) from None
+                raise UserError(interface._quick_error_text(error)) from None
         values = {
             "state": "accepted",
             "declined_at": False,
@@ -76,13 +92,26 @@ class EmsConsentResubscribe(models.TransientModel):
         if contact_id:
             values.update(mailjet_synced_state="accepted", mailjet_contact_id=str(contact_id))
         participant.sudo().with_context(ems_consent_given=True).write(values)
-        participant.message_post(
+        participant._message_log(
             body=self.env._(
                 "Re-subscribed with the customer's consent of %(date)s, recorded by "
                 "%(user)s: %(note)s",
-                date=self.consent_date,
+                date=format_date(self.env, self.consent_date),
                 user=self.env.user.name,
                 note=self.consent_note.strip(),
             ),
         )
-        return {"type": "ir.actions.act_window_close"}
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._(
+                    "%(name)s is subscribed again, in the ERP and in Mailjet.",
+                    name=participant.display_name,
+                )
+                if contact_id
+                else self.env._("%(name)s is subscribed again.", name=participant.display_name),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

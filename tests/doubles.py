@@ -1,4 +1,4 @@
-"""In-memory stand-ins for both sides, for tests (here and in the Odoo addon).
+"""In-memory stand-ins for both sides of the engine, for the plain tests.
 
 * ``InMemoryParticipants`` implements ``sync.ParticipantStore`` over a dict.
 * ``InMemoryMailjet`` implements ``sync.MailjetPort`` over a model of Mailjet's
@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .emails import extract_email, is_valid_email, normalize_email
-from .errors import MailjetNotFound
-from .gateway import ContactRow, ListRecipientRow, PushResult
-from .matching import EmployeeRecord, PartnerRecord
-from .records import (
+from ems_mailjet.services.emails import extract_email, is_valid_email, normalize_email
+from ems_mailjet.services.errors import MailjetNotFound
+from ems_mailjet.services.gateway import ContactRow, ListRecipientRow, PushResult
+from ems_mailjet.services.matching import EmployeeRecord, PartnerRecord
+from ems_mailjet.services.notes import Op
+from ems_mailjet.services.records import (
     ACCEPTED,
     DECLINED,
     Checkpoint,
@@ -138,11 +139,13 @@ class InMemoryParticipants:
                 row.decline_reason = d.reason
                 self.writes += 1
 
-    def add_participants(self, new: Sequence[NewParticipant]) -> None:
+    def add_participants(self, new: Sequence[NewParticipant]) -> dict[str, Key]:
+        created = {}
         for n in new:
             if self.find(n.email) is not None:
                 continue
             key = next(self._keys)
+            created[normalize_email(n.email)] = key
             self.rows[key] = StoredParticipant(
                 key=key,
                 email=normalize_email(n.email),
@@ -158,6 +161,7 @@ class InMemoryParticipants:
                 ambiguous=n.ambiguous,
             )
             self.writes += 1
+        return created
 
     def mark_synced(self, states: Mapping[Key, str]) -> None:
         for key, state in states.items():
@@ -322,7 +326,7 @@ class InMemoryMailjet:
         for c in self.contacts_by_email.values():
             if c.id == contact_id:
                 return ContactRow(c.id, c.email, c.name, c.excluded)
-        raise MailjetNotFound(f"Mailjet does not know contact {contact_id} (HTTP 404).")
+        raise MailjetNotFound(Op("contact", {"contact_id": contact_id}))
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
         rows = list(self.signup_rows.get(list_id, []))
