@@ -104,6 +104,8 @@ MESSAGES = {
     "op_list_contacts": _lt("the contacts of list %(list_id)s"),
     "op_contact": _lt("contact %(contact_id)s"),
     "op_signups": _lt("the signups of list %(list_id)s"),
+    "op_all_signups": _lt("the signups of all lists"),
+    "op_excluded_contacts": _lt("the contacts excluded from campaigns"),
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),
     "op_campaign_statistics": _lt("the statistics of campaign %(campaign_id)s"),

@@ -38,9 +38,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    retry_if_result,
     stop_after_attempt,
-    stop_after_delay,
     wait_exponential,
     wait_random,
 )
@@ -121,6 +119,9 @@ class EnsuredList:
     renamed: bool = False
     adopted: bool = False  # found by name (the stored id was empty or stale)
     error: Note | None = None
+    # Mailjet's SubscriberCount when the list was read (every member, unsubscribed and
+    # excluded ones included); None for a list created in this run.
+    subscriber_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -328,8 +329,17 @@ class MailjetGateway:
             self.rename_list(current.id, name)
             by_name.pop(current.name.strip().casefold(), None)
             by_name[name.casefold()] = current
-            return EnsuredList(ref, current.id, name, renamed=True, adopted=adopted)
-        return EnsuredList(ref, current.id, name, adopted=adopted)
+            return EnsuredList(
+                ref,
+                current.id,
+                name,
+                renamed=True,
+                adopted=adopted,
+                subscriber_count=current.subscriber_count,
+            )
+        return EnsuredList(
+            ref, current.id, name, adopted=adopted, subscriber_count=current.subscriber_count
+        )
 
     # ------------------------------------------------------------------ reading
     def count_members(self, list_id: int, unsubscribed: bool | None = None) -> int:
@@ -379,17 +389,27 @@ class MailjetGateway:
         filters: dict[str, Any] = {"ContactsList": list_id}
         if since not in (None, ""):
             filters["MinSignupAt"] = since
+        rows = self._pages("contactslistsignup", Op("signups", {"list_id": list_id}), filters)
+        return [_signup(row) for row in rows]
+
+    def all_signups(self, since: Any = None) -> dict[int, list[Signup]]:
+        """Widget signups of every list from ``since`` (a ``SignupAt`` value) on, by list
+        id: one paged read filtered by time alone instead of one read per list."""
+        filters: dict[str, Any] = {}
+        if since not in (None, ""):
+            filters["MinSignupAt"] = since
+        by_list: dict[int, list[Signup]] = {}
+        for row in self._pages("contactslistsignup", Op("all_signups"), filters):
+            list_id = _int_or_none(row.get("ListID") or row.get("ContactsList"))
+            if list_id is not None:
+                by_list.setdefault(list_id, []).append(_signup(row))
+        return by_list
+
+    def excluded_contacts(self) -> list[ContactRow]:
+        """Every contact of the account excluded from marketing (pages of 1,000)."""
+        filters = {"IsExcludedFromCampaigns": "true"}
         return [
-            Signup(
-                email=row.get("Email", ""),
-                contact_id=_int_or_none(row.get("ContactID") or row.get("Contact")),
-                signup_at=parse_timestamp(row.get("SignupAt")),
-                raw_signup_at=row.get("SignupAt"),
-                id=_int_or_none(row.get("ID")),
-            )
-            for row in self._pages(
-                "contactslistsignup", Op("signups", {"list_id": list_id}), filters
-            )
+            _contact_row(row) for row in self._pages("contact", Op("excluded_contacts"), filters)
         ]
 
     def list_statistics(self, list_id: int) -> ListStatistics:
@@ -451,22 +471,47 @@ class MailjetGateway:
         If Mailjet becomes unavailable part-way, the jobs already submitted are still
         polled, the result says so in ``interrupted`` and holds what was confirmed.
         """
-        if action not in _BULK_ACTIONS:
-            raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
-        result = PushResult(action=action, submitted=len(contacts))
-        jobs: list[tuple[int, list[PushContact]]] = []
+        return self.push_many(list_id, [(action, contacts)])[0]
+
+    def push_many(
+        self, list_id: int, batches: Sequence[tuple[str, Sequence[PushContact]]]
+    ) -> list[PushResult]:
+        """``push`` for several actions on one list: every chunk of every batch is
+        submitted (in order) before the jobs are polled together, so their waits overlap.
+        Once Mailjet is unavailable nothing more is submitted; the later batches come
+        back empty with ``interrupted`` set."""
+        for action, _contacts in batches:
+            if action not in _BULK_ACTIONS:
+                raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
+        results = [PushResult(action=action, submitted=len(c)) for action, c in batches]
+        jobs: list[tuple[int, list[PushContact], PushResult]] = []
+        interrupted: MailjetUnavailable | None = None
+        for (action, contacts), result in zip(batches, results, strict=True):
+            if interrupted is not None:
+                result.interrupted = interrupted
+                continue
+            try:
+                for start in range(0, len(contacts), self.chunk_size):
+                    chunk = list(contacts[start : start + self.chunk_size])
+                    submitted = self._submit(list_id, action, chunk, result)
+                    jobs.extend((job_id, part, result) for job_id, part in submitted)
+            except MailjetUnavailable as exc:
+                interrupted = result.interrupted = exc
+        last: dict[int, dict] = {}
         try:
-            for start in range(0, len(contacts), self.chunk_size):
-                chunk = list(contacts[start : start + self.chunk_size])
-                jobs.extend(self._submit(list_id, action, chunk, result))
+            self._poll_jobs(list_id, [job_id for job_id, _c, _r in jobs], last)
         except MailjetUnavailable as exc:
-            result.interrupted = exc
+            # What was read final still counts; the rest is sent again next run.
+            for result in results:
+                result.interrupted = result.interrupted or exc
+            jobs = [j for j in jobs if _job_status(last.get(j[0], {})) in _FINAL_JOB_STATES]
         try:
-            for job_id, chunk in jobs:
-                self._finish_job(list_id, job_id, chunk, result)
+            for job_id, chunk, result in jobs:
+                self._finish_job(job_id, last[job_id], chunk, result)
         except MailjetUnavailable as exc:
-            result.interrupted = result.interrupted or exc
-        return result
+            for result in results:
+                result.interrupted = result.interrupted or exc
+        return results
 
     def _submit(self, list_id, action, chunk, result) -> list[tuple[int, list[PushContact]]]:
         """POST one chunk; if Mailjet refuses the whole request (400), split it in halves
@@ -500,8 +545,7 @@ class MailjetGateway:
         result.job_ids.append(job_id)
         return [(job_id, chunk)]
 
-    def _finish_job(self, list_id, job_id, chunk, result: PushResult) -> None:
-        job = self._poll_job(list_id, job_id)
+    def _finish_job(self, job_id, job: dict, chunk, result: PushResult) -> None:
         status = str(job.get("Status", "")).lower()
         if status in _JOB_ERROR_STATES or status not in _FINAL_JOB_STATES:
             params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
@@ -520,27 +564,31 @@ class MailjetGateway:
             else:
                 result.succeeded.append(contact)
 
-    def _poll_job(self, list_id: int, job_id: int) -> dict:
-        def read() -> dict:
-            body = self._get(
-                "contactslist_managemanycontacts",
-                Op("job_state", {"job_id": job_id}),
-                id=list_id,
-                action_id=job_id,
-            )
-            return self._first(body)
-
+    def _poll_jobs(self, list_id: int, job_ids: Sequence[int], last: dict[int, dict]) -> None:
+        """Poll the jobs in turn until each is final (or the polling policy gives up):
+        one wait between rounds, whatever the number of jobs. ``last`` receives each
+        job as last read (also when a ``MailjetUnavailable`` stops the polling)."""
         polling = self.polling
-        poller = Retrying(
-            retry=retry_if_result(
-                lambda job: str(job.get("Status", "")).lower() not in _FINAL_JOB_STATES
-            ),
-            stop=stop_after_attempt(polling.max_polls) | stop_after_delay(polling.timeout),
-            wait=wait_exponential(multiplier=polling.initial_wait, max=polling.max_wait),
-            sleep=self._sleep,
-            retry_error_callback=lambda state: state.outcome.result(),
-        )
-        return poller(read)
+        pending = list(job_ids)
+        started = time.monotonic()
+        for attempt in range(1, polling.max_polls + 1):
+            still = []
+            for job_id in pending:
+                last[job_id] = self._first(
+                    self._get(
+                        "contactslist_managemanycontacts",
+                        Op("job_state", {"job_id": job_id}),
+                        id=list_id,
+                        action_id=job_id,
+                    )
+                )
+                if _job_status(last[job_id]) not in _FINAL_JOB_STATES:
+                    still.append(job_id)
+            pending = still
+            if not pending or time.monotonic() - started >= polling.timeout:
+                return
+            if attempt < polling.max_polls:
+                self._sleep(min(polling.max_wait, polling.initial_wait * 2 ** (attempt - 1)))
 
     def _job_contact_errors(self, job_id: int, summary: str) -> dict[str, str]:
         """E-mail → reason, from ``/v3/DATA/batchjob/{id}/JSONError/application:json/LAST``."""
@@ -750,6 +798,20 @@ def _pick(row: dict, *names: str) -> Any:
         if row.get(name):
             return row[name]
     return None
+
+
+def _job_status(job: dict) -> str:
+    return str(job.get("Status", "")).lower()
+
+
+def _signup(row: dict) -> Signup:
+    return Signup(
+        email=row.get("Email", ""),
+        contact_id=_int_or_none(row.get("ContactID") or row.get("Contact")),
+        signup_at=parse_timestamp(row.get("SignupAt")),
+        raw_signup_at=row.get("SignupAt"),
+        id=_int_or_none(row.get("ID")),
+    )
 
 
 def _contact_row(row: dict) -> ContactRow:

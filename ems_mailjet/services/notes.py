@@ -55,6 +55,8 @@ OPERATIONS = frozenset(
         "list_contacts",  # list_id
         "contact",  # contact_id
         "signups",  # list_id
+        "all_signups",
+        "excluded_contacts",
         "list_statistics",  # list_id
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id
