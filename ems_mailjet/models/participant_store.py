@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..services.matching import EmployeeRecord, PartnerRecord
 from ..services.records import Checkpoint, Participant, external_id, stored_id
+from ..services.sync import Summary
 
 QUIET = {
     "tracking_disable": True,
@@ -40,22 +41,54 @@ class OdooParticipantStore:
 
     # ------------------------------------------------------------------ reading
     def participants(self):
-        records = self.model.search_fetch(
-            [("campaign_id", "=", self.campaign.id)], list(self.FIELDS), order="id"
+        """Snapshots of the campaign's participants, read with one plain query (a list
+        of 5,000 would spend most of its time building ORM records otherwise)."""
+        self.model.flush_model(list(self.FIELDS) + ["campaign_id"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, email, name, state, declined_at, mailjet_synced_state,
+                          mailjet_contact_id, mailjet_excluded
+                     FROM ems_campaign_participant
+                    WHERE campaign_id = %(campaign)s
+                 ORDER BY id""",
+                campaign=self.campaign.id,
+            )
         )
         return [
             Participant(
-                key=p.id,
-                email=p.email or "",
-                name=p.name or "",
-                state=p.state,
-                declined_at=p.declined_at,
-                synced_state=p.mailjet_synced_state or None,
-                mailjet_contact_id=external_id(p.mailjet_contact_id),
-                excluded=p.mailjet_excluded,
+                key=row[0],
+                email=row[1] or "",
+                name=row[2] or "",
+                state=row[3],
+                declined_at=row[4],
+                synced_state=row[5] or None,
+                mailjet_contact_id=external_id(row[6]),
+                excluded=bool(row[7]),
             )
-            for p in records
+            for row in self.env.cr.fetchall()
         ]
+
+    def summary(self, excluded_emails):
+        """``services.sync.Summary`` with one aggregate query: what the participants
+        predict Mailjet holds, without loading them. Addresses are unique per campaign,
+        so counting rows counts addresses."""
+        self.model.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FILTER (WHERE mailjet_synced_state IS NOT NULL),
+                          count(*) FILTER (WHERE mailjet_synced_state = 'declined'),
+                          count(*) FILTER (WHERE mailjet_synced_state IS NOT NULL
+                                             AND mailjet_excluded),
+                          count(*) FILTER (WHERE mailjet_synced_state IS DISTINCT FROM state),
+                          count(*) FILTER (WHERE coalesce(mailjet_excluded, false)
+                                                 <> (email_normalized = ANY(%(excluded)s)))
+                     FROM ems_campaign_participant
+                    WHERE campaign_id = %(campaign)s""",
+                excluded=sorted(excluded_emails),
+                campaign=self.campaign.id,
+            )
+        )
+        return Summary(*self.env.cr.fetchone())
 
     def get_checkpoint(self):
         return Checkpoint.from_dict(self.campaign.sudo().mailjet_checkpoint)
@@ -115,11 +148,15 @@ class OdooParticipantStore:
 
     def add_participants(self, new):
         """Create the new participants; return their ids by address."""
-        existing = set(
-            self.model.search_fetch(
-                [("campaign_id", "=", self.campaign.id)], ["email_normalized"]
-            ).mapped("email_normalized")
+        self.model.flush_model(["campaign_id", "email_normalized"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT email_normalized FROM ems_campaign_participant"
+                " WHERE campaign_id = %(campaign)s",
+                campaign=self.campaign.id,
+            )
         )
+        existing = {row[0] for row in self.env.cr.fetchall()}
         vals_list = []
         for person in new:
             if person.email in existing:
@@ -187,14 +224,32 @@ class OdooParticipantStore:
         self.model.browse(keys).invalidate_recordset([column, "write_uid", "write_date"])
 
     def _propagate(self, field_name, keys):
-        """Exclusions and contact ids also show on the linked partner or employee."""
-        participants = self.model.browse(list(keys))
-        for target in ("partner_id", "employee_id"):
-            linked = participants.filtered(target)
-            for participant in linked:
-                record = participant[target].sudo()
-                if record[field_name] != participant[field_name]:
-                    record.with_context(**QUIET)[field_name] = participant[field_name]
+        """Exclusions and contact ids also show on the linked partner or employee: one
+        UPDATE per table (the fields are plain, nothing is computed from them)."""
+        keys = list(keys)
+        if not keys:
+            return
+        for target, model_name in (("partner_id", "res.partner"), ("employee_id", "hr.employee")):
+            model = self.env[model_name].sudo()
+            model.flush_model([field_name])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE %(table)s r
+                          SET %(column)s = p.%(column)s, write_uid = %(uid)s,
+                              write_date = now() at time zone 'UTC'
+                         FROM ems_campaign_participant p
+                        WHERE p.id = ANY(%(keys)s) AND p.%(link)s = r.id
+                          AND r.%(column)s IS DISTINCT FROM p.%(column)s
+                    RETURNING r.id""",
+                    table=SQL.identifier(model._table),
+                    column=SQL.identifier(field_name),
+                    link=SQL.identifier(target),
+                    uid=self.env.uid,
+                    keys=keys,
+                )
+            )
+            changed = [r[0] for r in self.env.cr.fetchall()]
+            model.browse(changed).invalidate_recordset([field_name, "write_uid", "write_date"])
 
 
 def _spellings(email):

@@ -12,3 +12,4 @@ from . import test_secrets_access
 from . import test_tours
 from . import test_secret_routes
 from . import test_screens
+from . import test_scale
