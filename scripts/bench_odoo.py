@@ -156,7 +156,8 @@ def _participant_values(env, rows, campaigns, partner_ids, employee_ids):
             email = e["work_email"] or e["private_email"]
             name, number = e["name"], e["barcode"] or str(employee_id)
         else:
-            email, name, number = row.email, row.name, None
+            # the ORM names a bare address without a name after the address
+            email, name, number = row.email, row.name or row.email.strip(), None
         declined_at = None
         if row.declined:
             declined_at = now.replace(microsecond=0) - timedelta(days=row.declined_days_ago)
