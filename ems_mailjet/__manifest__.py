@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "wizards/ems_consent_resubscribe_views.xml",
+        "wizards/ems_mailjet_gdpr_erase_views.xml",
         "views/ems_mailjet_sync_run_views.xml",
         "views/ems_interface_views.xml",
         "views/ems_campaign_participant_views.xml",
@@ -24,6 +25,8 @@
         "views/hr_employee_views.xml",
         "views/res_config_settings_views.xml",
         "views/ems_mailjet_menus.xml",
+        "views/ems_mailjet_gdpr_views.xml",
+        "report/ems_participant_consent_report.xml",
     ],
     "demo": [
         "demo/ems_mailjet_demo.xml",

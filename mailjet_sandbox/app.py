@@ -278,6 +278,10 @@ class App:
             req = None
             try:
                 low = [s.lower() for s in segs]
+                self.store.purge_erased()
+                if low[:2] == ["v4", "contacts"]:
+                    req = resources.Request(self, method, path, segs[2:], parse_query(query), body)
+                    return resources.v4_contacts(req), req.ignored
                 if "v3" not in low:
                     raise not_found()
                 rest = segs[low.index("v3") + 1 :]
@@ -342,26 +346,80 @@ class App:
         return {"ok": True}
 
     def c_post_signup(self, data: dict, _q: dict) -> dict:
-        """Someone subscribes through the widget (subscribed + contactslistsignup row)."""
+        """Someone subscribes through the widget (subscribed + contactslistsignup row).
+
+        ``"Confirmed": false`` is a double opt-in signup waiting for its confirmation
+        link: ``ConfirmAt`` 0, the contact ``IsOptInPending``, not yet a list member
+        (``/_sandbox/confirm`` completes it). ``"SignupIp"`` / ``"ConfirmIp"`` are kept."""
         lst, email = self._list(data), self._email(data)
+        confirmed = data.get("Confirmed", True)
+        if not isinstance(confirmed, bool):
+            raise ControlError(400, '"Confirmed" must be true or false')
         store = self.store
         contact = store.find_contact(email)
         if contact is None:
             contact = store.create_contact(email, str(data.get("Name") or ""))
         elif data.get("Name"):
             store.update_contact(contact, name=str(data["Name"]))
+        signup_ip = str(data.get("SignupIp") or "127.0.0.1")
+        signup = store.add_signup(
+            contact["ID"],
+            lst["ID"],
+            email,
+            ip=signup_ip,
+            confirmed=confirmed,
+            confirm_ip=str(data.get("ConfirmIp") or signup_ip),
+        )
+        answer = {
+            "ContactID": contact["ID"],
+            "SignupID": signup["ID"],
+            "SignupAt": signup["SignupAt"],
+            "ConfirmAt": signup["ConfirmAt"],
+        }
+        if not confirmed:
+            contact["IsOptInPending"] = True
+            store.touch()
+            return answer
+        return dict(answer, ListRecipientID=self._subscribe(contact, lst)["ID"])
+
+    def _subscribe(self, contact: dict, lst: dict) -> dict:
+        store = self.store
         row = store.recipient(contact["ID"], lst["ID"])
         if row is None:
             row = store.add_row(contact["ID"], lst["ID"], unsub=False)
         else:
             store.update_row(row, active=True, unsub=False)
-        signup = store.add_signup(contact["ID"], lst["ID"], email)
+        return row
+
+    def c_post_confirm(self, data: dict, _q: dict) -> dict:
+        """The recipient clicks the confirmation link of a pending (double opt-in) signup."""
+        lst, email = self._list(data), self._email(data)
+        contact = self.store.find_contact(email)
+        signup = self.store.pending_signup(contact["ID"], lst["ID"]) if contact else None
+        if signup is None:
+            raise ControlError(404, f"no pending signup of {email} on list {lst['ID']}")
+        self.store.confirm_signup(signup, str(data.get("ConfirmIp") or "") or None)
+        if not any(
+            r["ContactID"] == contact["ID"] and not r["ConfirmAt"]
+            for r in self.store.signups.values()
+        ):
+            contact["IsOptInPending"] = False
+        row = self._subscribe(contact, lst)
         return {
             "ContactID": contact["ID"],
             "ListRecipientID": row["ID"],
             "SignupID": signup["ID"],
-            "SignupAt": signup["SignupAt"],
+            "ConfirmAt": signup["ConfirmAt"],
         }
+
+    def c_post_gdpr_delete(self, data: dict, _q: dict) -> dict:
+        """What Mailjet does after ``DELETE /v4/contacts/{id}`` (e.g. from its web app)."""
+        email = self._email(data)
+        contact = self.store.find_contact(email)
+        if contact is None:
+            raise ControlError(404, f"no contact {email}")
+        self.store.gdpr_delete(contact)
+        return {"ContactID": contact["ID"], "Email": contact["Email"], "Name": contact["Name"]}
 
     def c_post_unsubscribe(self, data: dict, _q: dict) -> dict:
         """A recipient clicks the unsubscribe link of a list."""

@@ -117,7 +117,7 @@ _CONTACT_TS = (
 
 def render_contact(_store: Any, rec: dict) -> dict:
     """A contact row (timestamps RFC3339 or "")."""
-    out = dict(rec)
+    out = {k: v for k, v in rec.items() if k != "AnonymizedAt"}  # sandbox bookkeeping
     for name in _CONTACT_TS:
         out[name] = rfc3339(rec[name])
     return out
@@ -713,6 +713,19 @@ def _by_id(mapping: dict, key: str) -> dict:
     if rec is None:
         raise not_found()
     return rec
+
+
+def v4_contacts(req: Request) -> Response:
+    """``DELETE /v4/contacts/{id}`` (GDPR erasure): 200, the contact is anonymised at once
+    and purged 30 days later. Nothing else of the v4 API is modelled."""
+    if len(req.segments) != 1 or req.method != "DELETE":
+        raise unmodelled("v4/contacts")
+    key = req.segments[0]
+    rec = req.store.contacts.get(int(key)) if key.isdigit() else None
+    if rec is None or rec.get("AnonymizedAt"):
+        raise not_found()
+    req.store.gdpr_delete(rec)
+    return empty(200)
 
 
 def signup_route(req: Request, segs: list[str]) -> Response:

@@ -7,6 +7,7 @@ return bumps ``Store.version`` (the query-cache key) and ``Store.dirty`` (what
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from typing import Any
@@ -49,6 +50,7 @@ _SEQ_START = {
     "metadata": 100,
 }
 APIKEY_ID = 123456
+GDPR_PURGE_SECONDS = 30 * 24 * 3600  # an erased contact is purged 30 days later
 
 
 class Store:
@@ -362,8 +364,19 @@ class Store:
             raise ValueError(action)
 
     # ----------------------------------------------------------------- signups
-    def add_signup(self, cid: int, lid: int, email: str, ip: str = "127.0.0.1") -> dict:
-        """A ``contactslistsignup`` row as written by the subscription widget."""
+    def add_signup(
+        self,
+        cid: int,
+        lid: int,
+        email: str,
+        ip: str = "127.0.0.1",
+        confirmed: bool = True,
+        confirm_ip: str | None = None,
+    ) -> dict:
+        """A ``contactslistsignup`` row as written by the subscription widget.
+
+        A double opt-in signup that is not confirmed yet has ``ConfirmAt`` 0 and an empty
+        ``ConfirmIp`` (``confirm_signup`` fills them in)."""
         now = self.now()
         sid = self.next_id("signup")
         row = {
@@ -372,9 +385,9 @@ class Store:
             "ListID": lid,
             "Email": email,
             "SignupAt": now,
-            "ConfirmAt": now,
+            "ConfirmAt": now if confirmed else 0,
             "SignupIp": ip,
-            "ConfirmIp": ip,
+            "ConfirmIp": (confirm_ip or ip) if confirmed else "",
             "Source": "widget",
             "SourceId": 0,
             "SignupKey": f"{sid:x}{cid:x}{now:x}",
@@ -382,6 +395,58 @@ class Store:
         self.signups[sid] = row
         self.touch()
         return row
+
+    def pending_signup(self, cid: int, lid: int) -> dict | None:
+        """The newest unconfirmed signup of (contact, list), if any."""
+        rows = [
+            r
+            for r in self.signups.values()
+            if r["ContactID"] == cid and r["ListID"] == lid and not r["ConfirmAt"]
+        ]
+        return max(rows, key=lambda r: r["ID"]) if rows else None
+
+    def confirm_signup(self, row: dict, ip: str | None = None) -> None:
+        """The recipient clicked the confirmation link of a double opt-in signup."""
+        row["ConfirmAt"] = self.now()
+        row["ConfirmIp"] = ip or row["SignupIp"]
+        self.touch()
+
+    # ----------------------------------------------------------------- GDPR delete
+    def gdpr_delete(self, rec: dict) -> None:
+        """``DELETE /v4/contacts/{id}``: the contact keeps its id and memberships but reads
+        back anonymised (``<hash>@domain.invalid``, name ``Anonymized``) until it is purged
+        30 days later; its signup rows are anonymised too."""
+        if rec.get("AnonymizedAt"):
+            return
+        token = hashlib.sha1(f"{rec['ID']}:{rec['Email']}".encode()).hexdigest()
+        anonymous = f"\\x{token}@domain.invalid"
+        self.emails.pop(rec["Email"], None)
+        for row in self.signups.values():
+            if row["ContactID"] == rec["ID"]:
+                row["Email"] = anonymous
+                row["SignupIp"] = row["ConfirmIp"] = ""
+        rec["Email"] = anonymous
+        rec["Name"] = "Anonymized"
+        rec["AnonymizedAt"] = self.now()
+        rec["LastUpdateAt"] = self.now()
+        self.emails[anonymous] = rec["ID"]
+        self.properties.pop(rec["ID"], None)
+        self.touch()
+
+    def purge_erased(self) -> None:
+        """Remove anonymised contacts (and their memberships) 30 days after the delete."""
+        limit = self.now() - GDPR_PURGE_SECONDS
+        for rec in [c for c in self.contacts.values() if 0 < c.get("AnonymizedAt", 0) <= limit]:
+            for rid in list(self.memberships.get(rec["ID"], {}).values()):
+                row = self.recipients.get(rid)
+                if row is not None:
+                    self.remove_row(row)
+            self.memberships.pop(rec["ID"], None)
+            for sid in [s for s, r in self.signups.items() if r["ContactID"] == rec["ID"]]:
+                self.signups.pop(sid)
+            self.emails.pop(rec["Email"], None)
+            self.contacts.pop(rec["ID"], None)
+            self.touch()
 
     # ----------------------------------------------------------------- campaigns
     def create_campaign(self, lid: int, subject: str, stats: dict, extra: dict) -> dict:

@@ -24,12 +24,7 @@ from typing import Any
 # through ``POST /_sandbox/config``. The environment variable MAILJET_SANDBOX_READINGS
 # replaces this table for a whole test run: "" plays every documented reading,
 # "list_delete=hard,contact_list_filter=all" those two and the documented other ones.
-# TODO(issue 10): engine not yet right under the documented default
-ENGINE_READINGS: dict[str, str] = {
-    "partial_error_status": "Completed",
-    "list_delete": "hard",
-    "contact_list_filter": "all",
-}
+ENGINE_READINGS: dict[str, str] = {}
 READINGS_ENV = "MAILJET_SANDBOX_READINGS"
 
 
@@ -176,9 +171,22 @@ class SandboxProcess:
         """Empty state, faults and call log; credentials valid again."""
         self.control("POST", "reset", {})
 
-    def signup(self, list_id: int, email: str, name: str = "") -> dict:
-        """Someone signs up through the widget."""
-        return self.control("POST", "signup", {"ListID": list_id, "Email": email, "Name": name})
+    def signup(self, list_id: int, email: str, name: str = "", **extra: Any) -> dict:
+        """Someone signs up through the widget (``Confirmed=False``: double opt-in, pending;
+        ``SignupIp`` / ``ConfirmIp`` optional)."""
+        body = {"ListID": list_id, "Email": email, "Name": name, **extra}
+        return self.control("POST", "signup", body)
+
+    def confirm(self, list_id: int, email: str, confirm_ip: str = "") -> dict:
+        """The recipient clicks the confirmation link of a pending signup."""
+        body = {"ListID": list_id, "Email": email}
+        if confirm_ip:
+            body["ConfirmIp"] = confirm_ip
+        return self.control("POST", "confirm", body)
+
+    def gdpr_delete(self, email: str) -> dict:
+        """What Mailjet does after a GDPR delete of the contact with this address."""
+        return self.control("POST", "gdpr_delete", {"Email": email})
 
     def unsubscribe(self, list_id: int, email: str) -> dict:
         """A recipient clicks the unsubscribe link of a list."""

@@ -62,6 +62,12 @@ class StoredParticipant:
     match_id: int | None = None
     ambiguous: bool = False
     decline_reason: str = ""
+    suppressed: bool = False
+    signup_ip: str = ""
+    confirm_ip: str = ""
+    confirmed_at: datetime | None = None
+    refused_email: str = ""
+    refused_reason: str = ""
 
     def snapshot(self) -> Participant:
         return Participant(
@@ -73,6 +79,8 @@ class StoredParticipant:
             synced_state=self.synced_state,
             mailjet_contact_id=self.mailjet_contact_id,
             excluded=self.excluded,
+            suppressed=self.suppressed,
+            refused_email=self.refused_email,
         )
 
 
@@ -159,9 +167,16 @@ class InMemoryParticipants:
                 match_kind=n.match_kind,
                 match_id=n.match_id,
                 ambiguous=n.ambiguous,
+                signup_ip=n.signup_ip,
+                confirm_ip=n.confirm_ip,
+                confirmed_at=n.confirmed_at,
             )
             self.writes += 1
         return created
+
+    def erased_in_mailjet(self, erased: Mapping[Key, str]) -> None:
+        for key in erased:
+            self._set(key, "suppressed", True)
 
     def mark_synced(self, states: Mapping[Key, str]) -> None:
         for key, state in states.items():
@@ -174,6 +189,15 @@ class InMemoryParticipants:
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         for key, flag in flags.items():
             self._set(key, "excluded", flag)
+
+    def mark_refused(self, refusals: Mapping[Key, tuple[str, str]]) -> None:
+        for key, (email, reason) in refusals.items():
+            self._set(key, "refused_email", email)
+            self.rows[key].refused_reason = reason
+
+    def try_again(self, key: int) -> None:
+        """A user asks to send a refused address again."""
+        self.rows[key].refused_email = ""
 
     def match_records(
         self, emails: Collection[str]
@@ -312,6 +336,15 @@ class InMemoryMailjet:
         self._charge_pages(len(rows))
         return rows
 
+    def excluded_contacts(self) -> list[ContactRow]:
+        rows = [
+            ContactRow(c.id, c.email, c.name, c.excluded)
+            for c in self.contacts_by_email.values()
+            if c.excluded
+        ]
+        self._charge_pages(len(rows))
+        return rows
+
     def contacts(self, list_id: int, excluded: bool | None = None) -> list[ContactRow]:
         rows = [
             ContactRow(c.id, c.email, c.name, c.excluded)
@@ -327,6 +360,11 @@ class InMemoryMailjet:
             if c.id == contact_id:
                 return ContactRow(c.id, c.email, c.name, c.excluded)
         raise MailjetNotFound(Op("contact", {"contact_id": contact_id}))
+
+    def find_contact(self, email: str) -> ContactRow | None:
+        self.calls += 1
+        c = self.contacts_by_email.get(normalize_email(email))
+        return ContactRow(c.id, c.email, c.name, c.excluded) if c else None
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
         rows = list(self.signup_rows.get(list_id, []))

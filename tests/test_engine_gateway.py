@@ -333,3 +333,66 @@ def test_R14_D6_list_statistics_in_one_call(sandbox, gateway, list_id):
     assert sandbox.calls()["total"] - before == 1
     assert stats.sent == 15
     assert stats.opened == 4 and stats.clicked == 1
+
+
+READING_VARIANTS = [
+    {"partial_error_status": status, "error_file_shape": shape}
+    for status in ("Error", "Completed")
+    for shape in ("list", "data", "csv")
+]
+
+
+@pytest.mark.parametrize("reading", READING_VARIANTS, ids=lambda r: "-".join(r.values()))
+@pytest.mark.parametrize("contact_filter", ["subscribed", "all"])
+@pytest.mark.parametrize("action", [ADD, UNSUB])
+def test_one_refused_address_never_holds_back_the_others_whatever_mailjet_reports(
+    sandbox, gateway, list_id, reading, contact_filter, action
+):
+    sandbox.config(contact_list_filter=contact_filter, **reading)
+    sandbox.fault(kind="contact_errors", path="managemanycontacts", emails=["user3@example.com"])
+    result = gateway.push(list_id, action, contacts(6))
+    assert [e.email for e in result.failed] == ["user3@example.com"]
+    assert len(result.succeeded) == 5 and not result.job_errors
+
+
+@pytest.mark.parametrize("contact_filter", ["subscribed", "all"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "body", "path": "JSONError", "body": "<html><body>Oops</body></html>"},
+        {"kind": "body", "path": "JSONError", "body": '{"Something": "else"}'},
+        {"kind": "status", "status": 404, "path": "JSONError"},
+        {"kind": "status", "status": 503, "path": "JSONError", "count": 50},
+    ],
+    ids=["html", "unknown-json", "404", "503"],
+)
+@pytest.mark.parametrize("action", [ADD, UNSUB])
+def test_an_unreadable_error_file_is_settled_by_reading_the_list_back(
+    sandbox, gateway, list_id, fault, contact_filter, action
+):
+    sandbox.config(contact_list_filter=contact_filter)
+    with make_gateway(sandbox, chunk_size=1000) as gw:
+        gw.push(list_id, ADD, contacts(1500, start=100))  # a list of more than one page
+        sandbox.fault(**fault)
+        sandbox.fault(
+            kind="contact_errors", path="managemanycontacts", emails=["user3@example.com"]
+        )
+        before = sandbox.calls()["total"]
+        result = gw.push(list_id, action, contacts(6))
+        calls = sandbox.calls()["total"] - before
+    # Never "all succeeded", never "all failed", and the push goes on.
+    assert [e.email for e in result.failed] == ["user3@example.com"]
+    assert len(result.succeeded) == 5 and result.interrupted is None
+    # listrecipient and contact pages (one call per 1,000 members each), and one call per
+    # address the contact listing may hide (unsubscribed members).
+    hidden = 6 if action == UNSUB and contact_filter == "subscribed" else 1
+    assert calls <= 2 + 2 * 2 + hidden + (fault.get("count") or 1) + 1
+
+
+def test_a_job_that_applied_nothing_is_reported_and_sent_again(sandbox, list_id):
+    with make_gateway(sandbox) as gw:
+        sandbox.config(partial_error_status="Error")
+        sandbox.fault(kind="job_error", path="managemanycontacts")
+        result = gw.push(list_id, UNSUB, contacts(4))
+    assert [n.code for n in result.job_errors] == ["job_failed"]
+    assert not result.succeeded and not result.failed

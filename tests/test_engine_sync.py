@@ -202,6 +202,11 @@ def test_per_contact_errors_do_not_stop_the_rest(sandbox, gateway, list_id):
     assert (line.code, line.params["email"]) == ("contact_refused", "u2@example.com")
     assert line.key == erp.find("u2@example.com").key
     assert erp.find("u2@example.com").synced_state is None
+    assert erp.find("u2@example.com").refused_reason
+    # Not sent again every night: only after the user asks (or the address changed).
+    again = sync_list(gateway, list_id, erp)
+    assert again.pushed == 0 and again.errors == 0
+    erp.try_again(erp.find("u2@example.com").key)
     assert sync_list(gateway, list_id, erp).pushed == 1
 
 

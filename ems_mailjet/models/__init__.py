@@ -8,3 +8,5 @@ from . import res_partner
 from . import hr_employee
 from . import ems_mailjet_sync_run
 from . import ems_mailjet_sync_run_line
+from . import ems_mailjet_suppression
+from . import ems_mailjet_erasure

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..services.emails import InvalidEmail, normalize_email, validate_email
+from .ems_mailjet_messages import render
 
 # A spreadsheet runs a cell that starts like a formula. Names and addresses also come from
 # outside (Mailjet signups), so no exported cell starts that way (CSV/formula injection;
@@ -79,10 +80,49 @@ class EmsCampaignParticipant(models.Model):
         copy=False,
         help="The address belongs to several employees or contacts, so none was linked.",
     )
+    mailjet_refused_email = fields.Char(string="Address Mailjet refused", readonly=True, copy=False)
+    mailjet_refused_reason = fields.Char(string="Mailjet's reason", readonly=True, copy=False)
+    mailjet_error = fields.Char(
+        string="Mailjet error",
+        compute="_compute_mailjet_error",
+        help="Why Mailjet refused this address; empty when all is well.",
+    )
     consent_note = fields.Text(string="Consent", readonly=True, copy=False)
     consent_date = fields.Date(string="Consent given on", readonly=True, copy=False)
     consent_user_id = fields.Many2one(
         "res.users", string="Re-subscribed by", readonly=True, copy=False
+    )
+    consent_source = fields.Selection(
+        selection=[
+            ("erp", "Entered in the ERP"),
+            ("widget", "Mailjet signup form"),
+            ("manager", "Re-subscribed with consent"),
+        ],
+        string="Consent from",
+        default="erp",
+        readonly=True,
+        copy=False,
+        help="Where the consent to receive the newsletter comes from: entered in the ERP, "
+        "given in Mailjet's signup form (with its time and IP address), or recorded by a "
+        "campaign manager when re-subscribing.",
+    )
+    signup_at = fields.Datetime(string="Signed up on", readonly=True, copy=False)
+    signup_ip = fields.Char(string="Signup IP address", readonly=True, copy=False)
+    confirmed_at = fields.Datetime(
+        string="Confirmed on",
+        readonly=True,
+        copy=False,
+        help="When the recipient clicked the confirmation link of the signup (double opt-in).",
+    )
+    confirm_ip = fields.Char(string="Confirmation IP address", readonly=True, copy=False)
+    mailjet_erased = fields.Boolean(
+        string="Erased",
+        readonly=True,
+        copy=False,
+        help="The personal data of this participant was erased (GDPR); only the decline remains.",
+    )
+    erased_email_hash = fields.Char(
+        string="Fingerprint of the erased address", readonly=True, copy=False
     )
     active = fields.Boolean(default=True)
 
@@ -141,6 +181,8 @@ class EmsCampaignParticipant(models.Model):
     @api.constrains("email")
     def _check_email(self):
         for participant in self:
+            if participant.mailjet_erased:
+                continue  # a placeholder, never sent anywhere
             try:
                 validate_email(participant.email or "")
             except InvalidEmail as error:
@@ -234,7 +276,26 @@ class EmsCampaignParticipant(models.Model):
                 # A bare address is shown by its address, as Mailjet signups are.
                 vals["name"] = vals["email"].strip()
         self._check_no_duplicates(vals_list)
-        return super().create(vals_list)
+        records = super().create(vals_list)
+        records._check_not_suppressed()
+        return records
+
+    def _check_not_suppressed(self):
+        """An erased address is never added again, unless with the customer's consent."""
+        if self.env.context.get("ems_consent_given"):
+            return
+        live = self.filtered(lambda p: not p.mailjet_erased and p.email_normalized)
+        blocked = self.env["ems.mailjet.suppression"]._suppressed(live.mapped("email_normalized"))
+        if blocked:
+            raise ValidationError(
+                self.env._(
+                    "%(email)s was erased under data-protection law (GDPR) and cannot be "
+                    "added to a campaign again. Only a campaign manager can lift the block, "
+                    "with the customer's recorded consent: “Re-subscribe with consent” on the "
+                    "erased participant.",
+                    email=sorted(blocked)[0],
+                )
+            )
 
     def _raise_declined_at_is_read_only(self):
         raise UserError(
@@ -354,13 +415,20 @@ class EmsCampaignParticipant(models.Model):
                 return super(EmsCampaignParticipant, self - to_stamp).write(vals)
             if to_stamp:
                 vals = dict(vals, declined_at=fields.Datetime.now())
-        return super().write(vals)
+        result = super().write(vals)
+        if {"email", "partner_id", "employee_id"} & set(vals):
+            self._check_not_suppressed()
+        return result
 
     def _check_email_not_synced(self, new_email):
         """An address Mailjet already has stays that participant's; a new address is a
         new participant (the old one can be declined)."""
         new = normalize_email(new_email or "")
+        if self.env.context.get("ems_gdpr_erase"):
+            return  # the erasure replaces the address by a placeholder
         for participant in self:
+            if participant.mailjet_erased:
+                continue  # only a placeholder to replace
             if participant.mailjet_synced_state and participant.email_normalized != new:
                 raise UserError(
                     self.env._(
@@ -392,6 +460,28 @@ class EmsCampaignParticipant(models.Model):
                     "record. Archive the participant instead."
                 )
             )
+
+    def action_mailjet_gdpr_erase(self):
+        """Erase this person's data in Mailjet and in the campaigns (asks first)."""
+        return self.env["ems.mailjet.gdpr.erase"]._open(self)
+
+    @api.depends("mailjet_refused_email", "mailjet_refused_reason", "email_normalized")
+    def _compute_mailjet_error(self):
+        for participant in self:
+            refused = participant.mailjet_refused_email
+            if refused and refused == participant.email_normalized:
+                participant.mailjet_error = render(
+                    self.env,
+                    "participant_refused",
+                    {"detail": participant.mailjet_refused_reason or ""},
+                )
+            else:
+                participant.mailjet_error = False
+
+    def action_mailjet_try_again(self):
+        """Send an address Mailjet refused once more at the next synchronisation."""
+        self.write({"mailjet_refused_email": False, "mailjet_refused_reason": False})
+        return True
 
     def action_decline(self):
         """Decline by hand (e.g. the customer phoned in): the next synchronisation

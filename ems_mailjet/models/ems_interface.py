@@ -201,6 +201,17 @@ class EmsInterface(models.Model):
         "arrive within seconds; the nightly run remains the safety net.",
     )
 
+    webhook_status = fields.Selection(
+        selection=[("none", "Not registered"), ("alive", "Active"), ("dead", "Suspended")],
+        string="Webhook in Mailjet",
+        default="none",
+        readonly=True,
+        copy=False,
+        help="How Mailjet holds this database's webhook, as read at the last synchronisation "
+        "or check. Mailjet suspends a webhook that failed for a day; register it again "
+        "(which gives it a new address) to have unsubscribes arrive within seconds again.",
+    )
+
     _sql_constraints = [
         (
             "sync_window_start_range",
@@ -249,6 +260,7 @@ class EmsInterface(models.Model):
         for interface in self:
             interface.has_api_secret = bool(interface.api_secret)
 
+    @api.depends("webhook_token", "webhook_user", "webhook_password")
     def _compute_webhook_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for interface in self:
@@ -418,13 +430,39 @@ class EmsInterface(models.Model):
             )
         try:
             with self._quick_gateway() as gateway:
+                if gateway.event_callback_status(self.webhook_url, WEBHOOK_EVENTS) == "dead":
+                    # Mailjet revives a suspended webhook only for a new address: a new
+                    # token, and the old address answers 404 from now on.
+                    self.sudo().webhook_token = secrets.token_urlsafe(24)
                 gateway.register_event_callbacks(self.webhook_url, WEBHOOK_EVENTS)
+                status = gateway.event_callback_status(self.webhook_url, WEBHOOK_EVENTS)
         except MailjetError as error:
             raise UserError(self._quick_error_text(error)) from None
+        self.webhook_status = status
         return self._notify(
             self.env._("Mailjet now reports unsubscribes to this database within seconds."),
             "success",
         )
+
+    def action_check_webhook(self):
+        """Ask Mailjet (one call) whether it still posts to this database's webhook."""
+        self.ensure_one()
+        try:
+            with self._quick_gateway() as gateway:
+                status = self._mailjet_webhook_status(gateway)
+        except MailjetError as error:
+            return self._notify(self._quick_error_text(error), "danger")
+        self.webhook_status = status
+        kind = {"alive": "success", "dead": "danger"}.get(status, "warning")
+        return self._notify(render(self.env, f"webhook_{status}"), kind)
+
+    def _mailjet_webhook_status(self, gateway):
+        """none / alive / dead, with one call (none without a call when there is no
+        https address to register)."""
+        url = self.webhook_url
+        if not url or not url.startswith("https://"):
+            return "none"
+        return gateway.event_callback_status(url, WEBHOOK_EVENTS)
 
     def _notify(self, message, kind):
         return {

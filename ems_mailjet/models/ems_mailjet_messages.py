@@ -17,6 +17,10 @@ _lt = LazyTranslate(__name__)
 # Lines the Odoo side adds around the engine's, with their level.
 ODOO_CODES = {
     "another_run_running": INFO,
+    "webhook_dead": WARNING,  # Mailjet suspended the webhook; register it again
+    "webhook_alive": INFO,  # the answer of "Check webhook"
+    "webhook_none": INFO,
+    "participant_refused": ERROR,  # detail: the participant's own "Mailjet error" field
     "run_interrupted": WARNING,
     "window_ended": INFO,  # count
     "no_credentials": ERROR,
@@ -40,10 +44,18 @@ MESSAGES = {
     "ambiguous_match": _lt(
         "%(email)s matches %(count)s employees/partners; kept with the address only."
     ),
+    "erased_in_mailjet": _lt(
+        "%(count)s participant(s) declined: their contact was erased in Mailjet (GDPR). The "
+        "address is blocked and will not be sent to Mailjet again."
+    ),
     # ------------------------------------------------------------- bulk jobs
     "job_failed": _lt(
         "Mailjet job %(job_id)s (%(action)s, %(count)s contacts) failed: %(detail)s. "
         "These contacts will be sent again on the next run."
+    ),
+    "job_unconfirmed": _lt(
+        "Mailjet job %(job_id)s (%(action)s) could not say what became of %(count)s "
+        "contact(s). They will be sent again on the next run."
     ),
     "job_unfinished": _lt(
         "Mailjet job %(job_id)s (%(action)s, %(count)s contacts) did not finish in time. "
@@ -52,6 +64,11 @@ MESSAGES = {
     # ------------------------------------------------------------- lists
     "list_no_name": _lt("The campaign has no name, so it cannot have a Mailjet list."),
     "list_name_taken": _lt("Another campaign already uses the list name '%(name)s'."),
+    "list_deleted": _lt(
+        "Mailjet list %(list_id)s ('%(name)s') was deleted in Mailjet. Nothing was sent and "
+        "no list was created: on the campaign, reinstate the list in Mailjet or start a new "
+        "list."
+    ),
     "list_renamed": _lt("Mailjet list renamed to '%(name)s'."),
     "list_recreated": _lt(
         "Mailjet list %(old_id)s no longer exists (deleted, or another Mailjet account); it "
@@ -81,6 +98,20 @@ MESSAGES = {
     ),
     "window_ended": _lt("The sync window ended; %(count)s list(s) continue next time."),
     "no_credentials": _lt("Enter the API key and the API password first."),
+    "webhook_dead": _lt(
+        "Mailjet has suspended this database's webhook, so unsubscribes arrive only with "
+        "the synchronisations. Click 'Register in Mailjet' on the interface: the webhook "
+        "gets a new address and Mailjet posts to it again."
+    ),
+    "webhook_none": _lt(
+        "No webhook of this database is registered in Mailjet; unsubscribes arrive with "
+        "the synchronisations. Click 'Register in Mailjet' to have them within seconds."
+    ),
+    "webhook_alive": _lt("Mailjet posts unsubscribes to this database's webhook."),
+    "participant_refused": _lt(
+        "Mailjet refused this address (%(detail)s). It is not sent again until the address "
+        "changes or you click 'Try again'."
+    ),
     "webhook_unsubscribed": _lt(
         "%(email)s declined in %(campaign)s: unsubscribed in Mailjet on %(date)s."
     ),
@@ -97,15 +128,17 @@ MESSAGES = {
     # ------------------------------------------------------------- what a request was for
     "op_lists": _lt("the contact lists"),
     "op_create_list": _lt("creating the list '%(name)s'"),
+    "op_reinstate_list": _lt("reinstating list %(list_id)s"),
     "op_rename_list": _lt("renaming list %(list_id)s to '%(name)s'"),
     "op_count_members": _lt("the number of members of list %(list_id)s"),
     "op_count_excluded": _lt("the number of excluded contacts of list %(list_id)s"),
     "op_list_members": _lt("the members of list %(list_id)s"),
     "op_list_contacts": _lt("the contacts of list %(list_id)s"),
     "op_contact": _lt("contact %(contact_id)s"),
+    "op_delete_contact": _lt("erasing contact %(contact_id)s"),
+    "op_excluded": _lt("the contacts excluded from marketing"),
     "op_signups": _lt("the signups of list %(list_id)s"),
     "op_all_signups": _lt("the signups of all lists"),
-    "op_excluded_contacts": _lt("the contacts excluded from campaigns"),
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),
     "op_campaign_statistics": _lt("the statistics of campaign %(campaign_id)s"),

@@ -178,6 +178,7 @@ class EmsMailjetSyncRun(models.Model):
         try:
             with interface._gateway() as gateway:
                 ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
+                self._check_webhook(interface, gateway)
                 overview = campaigns._mailjet_overview(self, gateway, ensured)
                 for done, campaign in enumerate(campaigns):
                     if deadline and fields.Datetime.now() >= deadline:
@@ -196,6 +197,19 @@ class EmsMailjetSyncRun(models.Model):
             _logger.warning("Mailjet sync of interface %s failed: %s", interface.id, error)
             return "failed"
         return "partial" if self.errors else "done"
+
+    def _check_webhook(self, interface, gateway):
+        """Whether Mailjet still posts unsubscribes to the webhook (one call); a
+        suspended webhook is said in the run log. Its trouble never stops the run."""
+        try:
+            status = interface._mailjet_webhook_status(gateway)
+        except MailjetError as error:
+            self._log_notes([error.note()])
+            return
+        if interface.webhook_status != status:
+            interface.sudo().webhook_status = status
+        if status == "dead":
+            self._log("webhook_dead")
 
     @api.model
     def _create_skipped(self, interface, trigger):

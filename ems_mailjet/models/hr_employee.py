@@ -14,3 +14,7 @@ class HrEmployee(models.Model):
         string="Campaign participations",
         groups="ems_mailjet.group_campaign_user",
     )
+
+    def action_mailjet_gdpr_erase(self):
+        """Erase this person's data in Mailjet and in the campaigns (asks first)."""
+        return self.env["ems.mailjet.gdpr.erase"]._open(self)

@@ -31,6 +31,7 @@ class OdooParticipantStore:
         "mailjet_synced_state",
         "mailjet_contact_id",
         "mailjet_excluded",
+        "mailjet_refused_email",
     )
 
     def __init__(self, campaign):
@@ -41,37 +42,36 @@ class OdooParticipantStore:
 
     # ------------------------------------------------------------------ reading
     def participants(self):
-        """Snapshots of the campaign's participants, read with one plain query (a list
-        of 5,000 would spend most of its time building ORM records otherwise)."""
-        self.model.flush_model(list(self.FIELDS) + ["campaign_id"])
-        self.env.cr.execute(
-            SQL(
-                """SELECT id, email, name, state, declined_at, mailjet_synced_state,
-                          mailjet_contact_id, mailjet_excluded
-                     FROM ems_campaign_participant
-                    WHERE campaign_id = %(campaign)s
-                 ORDER BY id""",
-                campaign=self.campaign.id,
-            )
+        records = self.model.search_fetch(
+            [("campaign_id", "=", self.campaign.id), ("mailjet_erased", "=", False)],
+            list(self.FIELDS) + ["email_normalized"],
+            order="id",
+        )
+        suppressed = self.env["ems.mailjet.suppression"]._suppressed(
+            set(records.mapped("email_normalized"))
         )
         return [
             Participant(
-                key=row[0],
-                email=row[1] or "",
-                name=row[2] or "",
-                state=row[3],
-                declined_at=row[4],
-                synced_state=row[5] or None,
-                mailjet_contact_id=external_id(row[6]),
-                excluded=bool(row[7]),
+                key=p.id,
+                email=p.email or "",
+                name=p.name or "",
+                state=p.state,
+                declined_at=p.declined_at,
+                synced_state=p.mailjet_synced_state or None,
+                mailjet_contact_id=external_id(p.mailjet_contact_id),
+                excluded=p.mailjet_excluded,
+                suppressed=p.email_normalized in suppressed,
+                refused_email=p.mailjet_refused_email or "",
             )
-            for row in self.env.cr.fetchall()
+            for p in records
         ]
 
     def summary(self, excluded_emails):
         """``services.sync.Summary`` with one aggregate query: what the participants
         predict Mailjet holds, without loading them. Addresses are unique per campaign,
-        so counting rows counts addresses."""
+        so counting rows counts addresses; erased participants are left out as in
+        ``participants``. A participant waiting for a push counts even when the engine will
+        hold it back (a refused or suppressed address): such a list is synced in full."""
         self.model.flush_model()
         self.env.cr.execute(
             SQL(
@@ -83,7 +83,7 @@ class OdooParticipantStore:
                           count(*) FILTER (WHERE coalesce(mailjet_excluded, false)
                                                  <> (email_normalized = ANY(%(excluded)s)))
                      FROM ems_campaign_participant
-                    WHERE campaign_id = %(campaign)s""",
+                    WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE""",
                 excluded=sorted(excluded_emails),
                 campaign=self.campaign.id,
             )
@@ -157,6 +157,9 @@ class OdooParticipantStore:
             )
         )
         existing = {row[0] for row in self.env.cr.fetchall()}
+        # An erased address comes back only with the customer's consent recorded by a
+        # campaign manager, not with a signup the sync reads.
+        existing |= self.env["ems.mailjet.suppression"]._suppressed({p.email for p in new})
         vals_list = []
         for person in new:
             if person.email in existing:
@@ -172,6 +175,11 @@ class OdooParticipantStore:
                 "mailjet_contact_id": stored_id(person.contact_id),
                 "mailjet_excluded": person.excluded,
                 "mailjet_ambiguous": person.ambiguous,
+                "consent_source": "widget" if person.signup_at else False,
+                "signup_at": _to_odoo_datetime(person.signup_at),
+                "signup_ip": person.signup_ip or False,
+                "confirmed_at": _to_odoo_datetime(person.confirmed_at),
+                "confirm_ip": person.confirm_ip or False,
             }
             # R11: a matched record brings its own name, e-mail stays as signed up.
             if person.match_kind == "employee":
@@ -184,7 +192,21 @@ class OdooParticipantStore:
         if not vals_list:
             return {}
         created = self.model.create(vals_list)
+        # The matched partner or employee shows the contact id and exclusion too.
+        self._propagate("mailjet_contact_id", created.ids)
+        self._propagate("mailjet_excluded", created.ids)
         return {vals["email"]: p.id for vals, p in zip(vals_list, created, strict=True)}
+
+    def erased_in_mailjet(self, erased):
+        """The contact was erased in Mailjet (GDPR): block the address for good and say so
+        on the participants, without quoting it."""
+        self.env["ems.mailjet.suppression"]._suppress(set(erased.values()), "mailjet")
+        participants = self.model.browse(list(erased))
+        body = self.env._(
+            "The contact was erased in Mailjet (GDPR): declined, and the address is blocked "
+            "for Mailjet."
+        )
+        participants._message_log_batch(bodies=dict.fromkeys(participants.ids, body))
 
     def mark_synced(self, states):
         # One UPDATE whatever the size of the list (the ORM writes 100 rows per query);
@@ -196,6 +218,14 @@ class OdooParticipantStore:
             "mailjet_contact_id", {k: stored_id(v) for k, v in ids.items()}, "varchar"
         )
         self._propagate("mailjet_contact_id", ids.keys())
+
+    def mark_refused(self, refusals):
+        self._bulk_update(
+            "mailjet_refused_email", {k: v[0] for k, v in refusals.items()}, "varchar"
+        )
+        self._bulk_update(
+            "mailjet_refused_reason", {k: v[1][:500] for k, v in refusals.items()}, "varchar"
+        )
 
     def set_exclusions(self, flags):
         self._bulk_update("mailjet_excluded", flags, "boolean")

@@ -13,3 +13,7 @@ class ResPartner(models.Model):
         groups="ems_mailjet.group_campaign_user",
     )
     ems_participation_count = fields.Integer(groups="ems_mailjet.group_campaign_user")
+
+    def action_mailjet_gdpr_erase(self):
+        """Erase this person's data in Mailjet and in the campaigns (asks first)."""
+        return self.env["ems.mailjet.gdpr.erase"]._open(self)

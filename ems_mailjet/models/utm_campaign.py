@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_datetime
 
-from ..services.errors import MailjetAuthFailed, MailjetError
+from ..services.errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from ..services.notes import Note
 from ..services.records import Checkpoint, external_id, stored_id
 from ..services.sync import survey, sync_list
@@ -59,6 +59,13 @@ class UtmCampaign(models.Model):
         readonly=True,
         copy=False,
         help="The name the Mailjet list had after the last synchronisation.",
+    )
+    mailjet_list_deleted = fields.Boolean(
+        string="List deleted in Mailjet",
+        readonly=True,
+        copy=False,
+        help="Somebody deleted this campaign's list in Mailjet. Nothing is sent until you "
+        "reinstate it or start a new list.",
     )
     mailjet_checkpoint = fields.Json(copy=False, readonly=True)
     mailjet_last_sync_at = fields.Datetime(string="Last synchronisation", readonly=True, copy=False)
@@ -177,13 +184,19 @@ class UtmCampaign(models.Model):
         to ``run``. The campaign is written once, whatever the outcome. ``overview``: the
         run's ``services.sync.Overview`` of all lists."""
         self.ensure_one()
+        if ensured.deleted:
+            self.write({"mailjet_list_deleted": True})
         if ensured.error or not ensured.list_id:
             run._log_notes([ensured.error or Note("list_no_name")], self)
             run.errors += 1
             return
         lost_list = ensured.created and external_id(self.mailjet_list_id)
         store = OdooParticipantStore(self)
-        values = {"mailjet_list_id": stored_id(ensured.list_id), "mailjet_list_name": ensured.name}
+        values = {
+            "mailjet_list_id": stored_id(ensured.list_id),
+            "mailjet_list_name": ensured.name,
+            "mailjet_list_deleted": False,
+        }
         try:
             list_overview = None
             if overview is not None:
@@ -211,6 +224,59 @@ class UtmCampaign(models.Model):
         if lost_list:
             report.add(Note("list_recreated", {"old_id": lost_list, "new_id": ensured.list_id}))
         run._add(report, self)
+
+    def action_mailjet_reinstate_list(self):
+        """Undo the deletion in Mailjet: the list comes back with its members and their
+        unsubscribes, and the next synchronisation (started now) carries on with it."""
+        self.ensure_one()
+        list_id = external_id(self.mailjet_list_id)
+        interface = self.sudo().mailjet_interface_id
+        try:
+            with interface._quick_gateway() as gateway:
+                gateway.reinstate_list(list_id)
+        except MailjetNotFound:
+            raise UserError(
+                self.env._(
+                    "Mailjet no longer has list %(list_id)s at all, so it cannot be "
+                    "reinstated. Start a new list instead.",
+                    list_id=list_id,
+                )
+            ) from None
+        except MailjetError as error:
+            raise UserError(interface._quick_error_text(error)) from None
+        self.write({"mailjet_list_deleted": False})
+        interface._request_sync("manual")
+        return interface._notify(
+            self.env._("The list is back in Mailjet; a synchronisation has started."), "success"
+        )
+
+    def action_mailjet_new_list(self):
+        """Replace the deleted list by a new one. Every participant is sent to it at the
+        next synchronisation (started now): the accepted ones subscribed, every declined
+        one unsubscribed, so no unsubscribe is lost."""
+        self.ensure_one()
+        interface = self.sudo().mailjet_interface_id
+        old_id = external_id(self.mailjet_list_id)
+        try:
+            with interface._quick_gateway() as gateway:
+                new = gateway.new_list(self._mailjet_list_name(), deleted_id=old_id)
+        except MailjetError as error:
+            raise UserError(interface._quick_error_text(error)) from None
+        self.write(
+            {
+                "mailjet_list_id": stored_id(new.id),
+                "mailjet_list_name": new.name,
+                "mailjet_list_deleted": False,
+                "mailjet_checkpoint": False,
+            }
+        )
+        participants = self.with_context(active_test=False).participant_ids.sudo()
+        participants.write({"mailjet_synced_state": False})
+        interface._request_sync("manual")
+        return interface._notify(
+            self.env._("A new list was created in Mailjet; a synchronisation has started."),
+            "success",
+        )
 
     def _mailjet_report_values(self, report):
         values = {"mailjet_last_sync_at": fields.Datetime.now()}

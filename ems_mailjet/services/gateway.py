@@ -3,19 +3,24 @@
 * Every call has a timeout (``timeout=(connect, read)``, default 5 s / 60 s).
 * 429, 5xx, timeouts and dropped connections are retried with exponential backoff and
   jitter, a bounded number of times (``RetryPolicy``, implemented with tenacity); then
-  ``MailjetUnavailable`` is raised. 400, 401, 403 and 404 are never retried.
+  ``MailjetUnavailable`` is raised. This is the only retry layer: the client's own https
+  retries are switched off, so ``calls`` counts HTTP requests. 400, 401, 403 and 404 are
+  never retried.
 * A rejected key or secret becomes one ``MailjetAuthFailed``. The secret is handed to the
   client once and never kept, logged or shown (D8).
 * Bulk pushes use ``contactslist/{id}/managemanycontacts`` with ``addnoforce`` (accepted)
   or ``unsub`` (declined) only, in chunks (default 5,000), and every job is polled to its
-  final state; per-contact errors are read from the job's error file and reported, the
-  rest of the contacts go on (D3). ``addforce`` is used in exactly one place,
+  final state; per-contact errors are read from the job's error file, whatever the job's
+  status, and reported, the rest of the contacts go on (D3); when the file cannot be read,
+  the list is read back. ``addforce`` is used in exactly one place,
   ``resubscribe_with_consent`` (D5); ``remove`` is never used.
 * Lists are read with ``Limit=1000`` pages; counts with ``countOnly=1``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import time
@@ -42,6 +47,7 @@ from tenacity import (
     wait_exponential,
     wait_random,
 )
+from urllib3.util.retry import Retry
 
 from .errors import (
     MailjetAuthFailed,
@@ -106,6 +112,7 @@ class MailjetList:
     name: str
     address: str = ""
     subscriber_count: int = 0
+    deleted: bool = False  # deleted in Mailjet, which keeps it (reinstatable)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ class EnsuredList:
     created: bool = False  # new and therefore empty
     renamed: bool = False
     adopted: bool = False  # found by name (the stored id was empty or stale)
+    deleted: bool = False  # the stored list was deleted in Mailjet; nothing was created
     error: Note | None = None
     # Mailjet's SubscriberCount when the list was read (every member, unsubscribed and
     # excluded ones included); None for a list created in this run.
@@ -228,6 +236,10 @@ class MailjetGateway:
             api_url=api_url or DEFAULT_API_URL,
             timeout=timeout,
         )
+        # One retry layer: over https the client would retry inside each of our attempts
+        # (up to four requests each, POSTs too, a persistent 429 ending as "no answer").
+        # Its adapter sends each request once; the gateway's policy is the only one.
+        self._client.session.get_adapter("https://").max_retries = Retry(0, read=False)
         self._key_hint = _mask(api_key.strip())
         self.api_url = self._client.config.api_url
         self.retry = retry or RetryPolicy()
@@ -255,18 +267,38 @@ class MailjetGateway:
         """One cheap call; raises ``MailjetAuthFailed`` when the key or secret is wrong."""
         self._get("contactslist", Op("lists"), filters={"countOnly": 1})
 
-    def lists(self) -> list[MailjetList]:
-        """Every contact list of the account (pages of 1,000)."""
+    def lists(self, include_deleted: bool = False) -> list[MailjetList]:
+        """Every contact list of the account (pages of 1,000); lists deleted in Mailjet
+        (which keeps them, reinstatable) only when asked for."""
         return [
             MailjetList(
                 id=int(row["ID"]),
                 name=row.get("Name", ""),
                 address=row.get("Address", ""),
                 subscriber_count=int(row.get("SubscriberCount") or 0),
+                deleted=bool(row.get("IsDeleted")),
             )
             for row in self._pages("contactslist", Op("lists"))
-            if not row.get("IsDeleted")
+            if include_deleted or not row.get("IsDeleted")
         ]
+
+    def reinstate_list(self, list_id: int) -> None:
+        """Undo a deletion made in Mailjet (``IsDeleted`` false); raises
+        ``MailjetNotFound`` when Mailjet no longer has the list at all."""
+        self._call(
+            Op("reinstate_list", {"list_id": list_id}),
+            lambda: self._client.contactslist.update(id=list_id, data={"IsDeleted": False}),
+        )
+
+    def new_list(self, name: str, deleted_id: int | None = None) -> MailjetList:
+        """A new, empty list with this name, in place of a deleted one. Mailjet may keep
+        a deleted list's name reserved, so the deleted list is renamed out of the way
+        first (its history stays in Mailjet, under "<name> (deleted <id>)")."""
+        if deleted_id:
+            for old in self.lists(include_deleted=True):
+                if old.id == int(deleted_id) and old.name.strip().casefold() == name.casefold():
+                    self.rename_list(old.id, f"{name} (deleted {old.id})")
+        return self.create_list(name)
 
     def create_list(self, name: str) -> MailjetList:
         row = self._first(
@@ -288,9 +320,9 @@ class MailjetGateway:
         id, else by its name; otherwise it is created. Problems are reported per campaign
         (``EnsuredList.error``), they do not stop the others.
         """
-        existing = self.lists()
-        by_id = {lst.id: lst for lst in existing}
-        by_name = {lst.name.strip().casefold(): lst for lst in existing}
+        everything = self.lists(include_deleted=True)
+        by_id = {lst.id: lst for lst in everything}
+        by_name = {lst.name.strip().casefold(): lst for lst in everything if not lst.deleted}
         taken: dict[str, Any] = {}
         result: dict[Any, EnsuredList] = {}
         for ref, name, list_id in wanted:
@@ -317,9 +349,18 @@ class MailjetGateway:
     def _ensure_one(self, ref, name, list_id, by_id, by_name) -> EnsuredList:
         current = by_id.get(int(list_id)) if list_id else None
         adopted = False
+        if current is not None and current.deleted:
+            # Deleted in Mailjet, which keeps it with its unsubscribes: a user decides
+            # between reinstating it and starting a new list; nothing is created here.
+            note = Note("list_deleted", {"list_id": current.id, "name": current.name})
+            return EnsuredList(ref, current.id, name, deleted=True, error=note)
         if current is None:
             current = by_name.get(name.casefold())
             adopted = current is not None
+        if current is None and list_id:
+            # The list is gone altogether (or belongs to another Mailjet account).
+            note = Note("list_deleted", {"list_id": int(list_id), "name": name})
+            return EnsuredList(ref, int(list_id), name, deleted=True, error=note)
         if current is None:
             created = self.create_list(name)
             by_id[created.id] = created
@@ -380,24 +421,31 @@ class MailjetGateway:
         what = Op("list_contacts", {"list_id": list_id})
         return [_contact_row(row) for row in self._pages("contact", what, filters)]
 
+    def excluded_contacts(self) -> list[ContactRow]:
+        """Every contact of the account excluded from marketing (pages of 1,000)."""
+        filters = {"IsExcludedFromCampaigns": "true"}
+        return [_contact_row(row) for row in self._pages("contact", Op("excluded"), filters)]
+
     def contact(self, contact_id: int) -> ContactRow:
         body = self._get("contact", Op("contact", {"contact_id": contact_id}), id=contact_id)
         return _contact_row(self._first(body))
 
     def signups(self, list_id: int, since: Any = None) -> list[Signup]:
-        """Widget signups of a list, from ``since`` (a ``SignupAt`` value) on (R10)."""
+        """Widget signups of a list (R10), those confirmed from ``since`` (a ``ConfirmAt``
+        value) on. Without ``since`` every signup, pending double opt-in ones (no
+        ``ConfirmAt`` yet) included; the engine ignores those until they are confirmed."""
         filters: dict[str, Any] = {"ContactsList": list_id}
         if since not in (None, ""):
-            filters["MinSignupAt"] = since
+            filters["MinConfirmAt"] = since
         rows = self._pages("contactslistsignup", Op("signups", {"list_id": list_id}), filters)
         return [_signup(row) for row in rows]
 
     def all_signups(self, since: Any = None) -> dict[int, list[Signup]]:
-        """Widget signups of every list from ``since`` (a ``SignupAt`` value) on, by list
-        id: one paged read filtered by time alone instead of one read per list."""
+        """Widget signups of every list, by list id, as ``signups`` reads them for one:
+        one paged read filtered by time alone instead of one read per list."""
         filters: dict[str, Any] = {}
         if since not in (None, ""):
-            filters["MinSignupAt"] = since
+            filters["MinConfirmAt"] = since
         by_list: dict[int, list[Signup]] = {}
         for row in self._pages("contactslistsignup", Op("all_signups"), filters):
             list_id = _int_or_none(row.get("ListID") or row.get("ContactsList"))
@@ -405,12 +453,30 @@ class MailjetGateway:
                 by_list.setdefault(list_id, []).append(_signup(row))
         return by_list
 
-    def excluded_contacts(self) -> list[ContactRow]:
-        """Every contact of the account excluded from marketing (pages of 1,000)."""
-        filters = {"IsExcludedFromCampaigns": "true"}
-        return [
-            _contact_row(row) for row in self._pages("contact", Op("excluded_contacts"), filters)
-        ]
+    def find_contact(self, email: str) -> ContactRow | None:
+        """The contact with this address, or None when Mailjet has none."""
+        try:
+            body = self._get("contact", Op("contact", {"contact_id": email}), id=email)
+        except MailjetNotFound:
+            return None
+        row = self._first(body)
+        return _contact_row(row) if row.get("ID") else None
+
+    def delete_contact(self, contact_id: int) -> bool:
+        """GDPR erasure: ``DELETE /v4/contacts/{id}``. Mailjet anonymises the contact at once
+        and purges it 30 days later. False when Mailjet no longer has the contact.
+
+        The v4 URL is not in mailjet-rest's route table (and its name ``contacts`` is
+        refused as a typo of ``contact``), so it is sent with ``Client.api_call``."""
+        url = f"{self.api_url}v4/contacts/{int(contact_id)}"
+        try:
+            self._call(
+                Op("delete_contact", {"contact_id": contact_id}),
+                lambda: self._client.api_call("DELETE", url),
+            )
+        except MailjetNotFound:
+            return False
+        return True
 
     def list_statistics(self, list_id: int) -> ListStatistics:
         """R14/D6: lifetime message counters of everything sent to a list (one call)."""
@@ -466,8 +532,9 @@ class MailjetGateway:
         """Send contacts in chunks, then poll every job to its final state.
 
         All chunks are submitted first, then polled, so Mailjet works on them in
-        parallel. A contact Mailjet refused is in ``failed``; a job that ended in
-        ``Error`` puts its whole chunk in ``job_errors`` and none of it in ``succeeded``.
+        parallel. A contact Mailjet refused is in ``failed``; a job that applied
+        nothing puts its whole chunk in ``job_errors`` and none of it in ``succeeded``
+        (a job in ``Error`` that applied most of its chunk is read contact by contact).
         If Mailjet becomes unavailable part-way, the jobs already submitted are still
         polled, the result says so in ``interrupted`` and holds what was confirmed.
         """
@@ -507,7 +574,7 @@ class MailjetGateway:
             jobs = [j for j in jobs if _job_status(last.get(j[0], {})) in _FINAL_JOB_STATES]
         try:
             for job_id, chunk, result in jobs:
-                self._finish_job(job_id, last[job_id], chunk, result)
+                self._finish_job(list_id, job_id, last[job_id], chunk, result)
         except MailjetUnavailable as exc:
             for result in results:
                 result.interrupted = result.interrupted or exc
@@ -545,24 +612,93 @@ class MailjetGateway:
         result.job_ids.append(job_id)
         return [(job_id, chunk)]
 
-    def _finish_job(self, job_id, job: dict, chunk, result: PushResult) -> None:
+    def _finish_job(self, list_id, job_id, job: dict, chunk, result: PushResult) -> None:
+        """The outcome of one job (``job``: as last polled), contact by contact.
+
+        The error file is read whenever the job names one (or reports an error), whatever
+        its status: Mailjet may end a job in ``Error`` although it applied every contact
+        but the refused ones. When the file cannot be read or understood, or the job
+        failed without one, the list itself is read back to see what was applied.
+        """
         status = str(job.get("Status", "")).lower()
-        if status in _JOB_ERROR_STATES or status not in _FINAL_JOB_STATES:
-            params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
-            if status in _FINAL_JOB_STATES:
-                params["detail"] = str(job.get("Error") or status)
-                result.job_errors.append(Note("job_failed", params))
-            else:
-                result.job_errors.append(Note("job_unfinished", params))
+        params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
+        if status not in _FINAL_JOB_STATES:
+            result.job_errors.append(Note("job_unfinished", params))
             return
-        refused: dict[str, str] = {}
-        if job.get("Error") or job.get("ErrorFile"):
-            refused = self._job_contact_errors(job_id, str(job.get("Error") or ""))
+        refused: dict[str, str] | None = {}
+        if job.get("ErrorFile") or job.get("Error") or status in _JOB_ERROR_STATES:
+            refused = self._job_contact_errors(job_id, str(job.get("Error") or ""), job)
+            if not refused:
+                # Errors reported, but the file is unreadable, absent or names nobody:
+                # the list itself tells what was applied.
+                self._establish_from_list(list_id, job, chunk, result, params)
+                return
         for contact in chunk:
             if contact.email in refused:
                 result.failed.append(ContactError(contact.email, refused[contact.email]))
             else:
                 result.succeeded.append(contact)
+
+    def _establish_from_list(self, list_id, job, chunk, result: PushResult, params) -> None:
+        """What a job applied, read back from the list (see ``_applied`` for the cost). A
+        contact found as the action wanted succeeded; when Mailjet applied part of the
+        chunk, the others were refused; when it applied none, the job failed and the
+        chunk is sent again next run; a contact whose state stays unknown is sent again
+        next run too."""
+        applied, unknown = self._applied(list_id, result.action, chunk)
+        detail = str(job.get("Error") or job.get("Status") or "")
+        if not applied:
+            params = dict(params, detail=detail or "error")
+            result.job_errors.append(Note("job_failed", params))
+            return
+        for contact in chunk:
+            if contact.email in applied:
+                result.succeeded.append(contact)
+            elif contact.email not in unknown:
+                result.failed.append(ContactError(contact.email, detail or "not applied"))
+        if unknown:
+            params = dict(params, count=len(unknown))
+            result.job_errors.append(Note("job_unconfirmed", params))
+
+    def _applied(self, list_id, action, chunk) -> tuple[set[str], set[str]]:
+        """(addresses of the chunk the list shows as the action wanted, addresses whose
+        state could not be established).
+
+        listrecipient rows carry no address, so the list's contacts are read too (one
+        call per 1,000 members each). Mailjet may leave unsubscribed members out of the
+        contacts; an address of the chunk not found there is then looked up on its own
+        (``listrecipient?ContactEmail=``, one call each) when there are few such
+        addresses, else its outcome stays unknown.
+        """
+        rows = {r.contact_id: r for r in self.recipients(list_id)}
+        email_of = {c.id: c.email.strip().lower() for c in self.contacts(list_id)}
+        state = {email_of[cid]: row.unsubscribed for cid, row in rows.items() if cid in email_of}
+        hidden = len(rows) - len(state)
+        missing = [c.email for c in chunk if c.email not in state]
+        unknown: set[str] = set()
+        if hidden and missing:
+            if len(missing) <= max(10, -(-len(rows) // PAGE_SIZE)):
+                for email in missing:
+                    found = self._recipient_of(list_id, email)
+                    if found is not None:
+                        state[email] = found
+            else:
+                unknown = set(missing)
+        applied = {
+            c.email for c in chunk if c.email in state and (action != UNSUB or state[c.email])
+        }
+        return applied, unknown - applied
+
+    def _recipient_of(self, list_id: int, email: str) -> bool | None:
+        """Whether ``email`` is an unsubscribed (True) or subscribed (False) member of the
+        list, or None when it is not a member (one call)."""
+        body = self._get(
+            "listrecipient",
+            Op("list_members", {"list_id": list_id}),
+            filters={"ContactsList": list_id, "ContactEmail": email},
+        )
+        rows = body.get("Data") or []
+        return bool(rows[0].get("IsUnsubscribed")) if rows else None
 
     def _poll_jobs(self, list_id: int, job_ids: Sequence[int], last: dict[int, dict]) -> None:
         """Poll the jobs in turn until each is final (or the polling policy gives up):
@@ -590,16 +726,23 @@ class MailjetGateway:
             if attempt < polling.max_polls:
                 self._sleep(min(polling.max_wait, polling.initial_wait * 2 ** (attempt - 1)))
 
-    def _job_contact_errors(self, job_id: int, summary: str) -> dict[str, str]:
-        """E-mail → reason, from ``/v3/DATA/batchjob/{id}/JSONError/application:json/LAST``."""
-        url = f"{self.api_url}v3/DATA/batchjob/{job_id}/JSONError/application:json/LAST"
+    def _job_contact_errors(self, job_id: int, summary: str, job: dict) -> dict[str, str] | None:
+        """E-mail → reason, from the job's error file (``ErrorFile``, a path under
+        ``<api_url>v3/``, by default ``DATA/batchjob/{id}/JSONError/application:json/LAST``).
+        None when the file cannot be read or understood."""
+        path = str(job.get("ErrorFile") or "").lstrip("/")
+        if path.startswith(("http://", "https://")):
+            url = path
+        elif path:
+            url = f"{self.api_url}v3/{path.removeprefix('v3/')}"
+        else:
+            url = f"{self.api_url}v3/DATA/batchjob/{job_id}/JSONError/application:json/LAST"
+        what = Op("job_errors", {"job_id": job_id})
         try:
-            body = self._call(
-                Op("job_errors", {"job_id": job_id}), lambda: self._client.api_call("GET", url)
-            )
-        except MailjetRequestRejected:
-            return {}
-        return _parse_contact_errors(body, summary)
+            text = self._call_raw(what, lambda: self._client.api_call("GET", url))
+        except (MailjetRequestRejected, MailjetNotFound, MailjetUnavailable):
+            return None
+        return _parse_contact_errors(text, summary)
 
     def register_event_callbacks(
         self, url: str, event_types: Iterable[str], version: int = 2
@@ -637,6 +780,26 @@ class MailjetGateway:
             else:
                 ids.append(int(self._first(self._post("eventcallbackurl", what, data=data))["ID"]))
         return ids
+
+    def event_callback_status(self, url: str, event_types: Iterable[str]) -> str:
+        """How Mailjet holds this webhook (one call): ``"none"`` when no registration of
+        these event types points at ``url``, ``"dead"`` when Mailjet suspended one of
+        them (it then posts nothing until the URL changes), else ``"alive"``."""
+        wanted = {e.lower() for e in event_types}
+        rows = [
+            row
+            for row in self._get(
+                "eventcallbackurl", Op("event_callbacks"), filters={"Limit": 100}
+            ).get("Data", [])
+            if not row.get("IsBackup")
+            and str(row.get("EventType", "")).lower() in wanted
+            and row.get("Url") == url
+        ]
+        if not rows:
+            return "none"
+        if any(str(row.get("Status", "")).lower() == "dead" for row in rows):
+            return "dead"
+        return "alive"
 
     def resubscribe_with_consent(self, list_id: int, email: str, name: str = "") -> int:
         """D5 only: re-subscribe one contact that gave consent (``addforce``).
@@ -682,13 +845,24 @@ class MailjetGateway:
         data = body.get("Data") or [{}]
         return data[0]
 
-    def _call(self, what: Op, send: Callable[[], requests.Response]) -> dict:
+    def _call_raw(self, what: Op, send: Callable[[], requests.Response]) -> str:
+        """Like ``_call``, for an answer that need not be JSON: its text."""
+        return self._call(what, send, lambda response: response.text)
+
+    def _call(
+        self,
+        what: Op,
+        send: Callable[[], requests.Response],
+        read: Callable[[requests.Response], Any] | None = None,
+    ) -> Any:
         """One API call, retried on transient failures, mapped to the engine's errors."""
         policy = self.retry
 
-        def attempt() -> dict:
+        def attempt() -> Any:
             self.calls += 1
             response = send()
+            if read is not None:
+                return read(response)
             if response.status_code == 304 or not response.content:
                 return {}
             return response.json()
@@ -775,8 +949,15 @@ def _log_retry(what: Op, state: RetryCallState, attempts: int) -> None:
     )
 
 
-def _parse_contact_errors(body: Any, summary: str) -> dict[str, str]:
-    """Tolerant reader of a job's JSON error file: e-mail → reason."""
+def _parse_contact_errors(text: Any, summary: str) -> dict[str, str] | None:
+    """Tolerant reader of a job's error file (JSON list, ``{"Data": [...]}`` or CSV with
+    a header): e-mail → reason. None when no refused address can be made out."""
+    body = text
+    if isinstance(text, (str, bytes)):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return _parse_csv_errors(str(text), summary)
     rows = body
     if isinstance(body, dict):
         rows = body.get("Data") or body.get("Errors") or body.get("errors") or []
@@ -790,7 +971,30 @@ def _parse_contact_errors(body: Any, summary: str) -> dict[str, str]:
         reason = _pick(row, "Error", "error", "ErrorMessage", "Message", "message", "Reason")
         if email:
             found[str(email).strip().lower()] = str(reason or summary or "refused by Mailjet")
-    return found
+    return found or None
+
+
+def _parse_csv_errors(text: str, summary: str) -> dict[str, str] | None:
+    """A CSV error file: the column whose header names an e-mail, and the error column."""
+    try:
+        rows = list(csv.reader(io.StringIO(text.strip())))
+    except csv.Error:
+        return None
+    if len(rows) < 2:
+        return None
+    header = [h.strip().lower() for h in rows[0]]
+    email_col = next((i for i, h in enumerate(header) if "email" in h or h == "contact"), None)
+    error_col = next(
+        (i for i, h in enumerate(header) if h in ("error", "errors", "reason", "message")), None
+    )
+    if email_col is None:
+        return None
+    found = {}
+    for row in rows[1:]:
+        if len(row) > email_col and "@" in row[email_col]:
+            reason = row[error_col] if error_col is not None and len(row) > error_col else ""
+            found[row[email_col].strip().lower()] = reason or summary or "refused by Mailjet"
+    return found or None
 
 
 def _pick(row: dict, *names: str) -> Any:
@@ -805,12 +1009,20 @@ def _job_status(job: dict) -> str:
 
 
 def _signup(row: dict) -> Signup:
+    confirm_at = parse_timestamp(row.get("ConfirmAt") or None)
+    if confirm_at is not None and confirm_at.year <= 1970:
+        confirm_at = None  # Mailjet's "not confirmed yet"
     return Signup(
         email=row.get("Email", ""),
         contact_id=_int_or_none(row.get("ContactID") or row.get("Contact")),
         signup_at=parse_timestamp(row.get("SignupAt")),
         raw_signup_at=row.get("SignupAt"),
         id=_int_or_none(row.get("ID")),
+        confirmed=confirm_at is not None,
+        confirm_at=confirm_at,
+        raw_confirm_at=row.get("ConfirmAt") if confirm_at else None,
+        signup_ip=str(row.get("SignupIp") or ""),
+        confirm_ip=str(row.get("ConfirmIp") or "") if confirm_at else "",
     )
 
 

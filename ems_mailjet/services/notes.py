@@ -27,14 +27,17 @@ CODES: dict[str, str] = {
     "contact_refused": ERROR,  # email, detail: Mailjet refused this contact
     "resignup_kept_declined": WARNING,  # email: signed up again, declined in the ERP
     "ambiguous_match": WARNING,  # email, count: several employees/partners
+    "erased_in_mailjet": WARNING,  # count: participants whose contact Mailjet erased (GDPR)
     # a bulk job
     "job_failed": ERROR,  # job_id, action, count, detail
     "job_unfinished": ERROR,  # job_id, action, count
+    "job_unconfirmed": WARNING,  # job_id, action, count: outcome unknown, sent again
     # a list
     "list_no_name": ERROR,
     "list_name_taken": ERROR,  # name
     "list_renamed": INFO,  # name
     "list_recreated": WARNING,  # old_id, new_id
+    "list_deleted": ERROR,  # list_id, name: deleted in Mailjet, a user decides
     # Mailjet as a whole (the engine's exceptions)
     "auth_failed": ERROR,  # status
     "auth_forbidden": ERROR,  # status
@@ -49,14 +52,16 @@ OPERATIONS = frozenset(
         "lists",  # the contact lists
         "create_list",  # name
         "rename_list",  # list_id, name
+        "reinstate_list",  # list_id
         "count_members",  # list_id
         "count_excluded",  # list_id
         "list_members",  # list_id
         "list_contacts",  # list_id
         "contact",  # contact_id
+        "delete_contact",  # contact_id: GDPR erasure
+        "excluded",  # the contacts excluded from marketing
         "signups",  # list_id
         "all_signups",
-        "excluded_contacts",
         "list_statistics",  # list_id
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id

@@ -30,6 +30,12 @@ Mailjet keeps one subscription per address and list):
 7. Contacts only Mailjet has (widget signups, R10) become new participants, in the
    state Mailjet has them in. Signups not newer than the checkpoint are old news.
 8. Invalid addresses are reported and never pushed.
+9. Double opt-in: a widget signup that was not confirmed yet is no subscription. It is
+   neither a participant nor pushed; it counts once it is confirmed.
+10. Erasure. A contact Mailjet anonymised after a GDPR delete (``…@domain.invalid``,
+    ``Anonymized``) is no address: the participants with its contact id are declined
+    ("erased in Mailjet") and their address is suppressed. A suppressed address (erased
+    in either system) is never sent to Mailjet again, neither added nor unsubscribed.
 
 Applying a plan twice changes nothing more than applying it once: ``addnoforce`` and
 ``unsub`` are idempotent in Mailjet, and every ERP change sets a value rather than
@@ -54,6 +60,7 @@ from .records import (
     Plan,
     PushContact,
     Recipient,
+    Signup,
 )
 
 __all__ = ["reconcile"]
@@ -68,6 +75,7 @@ UNKNOWN = "unknown"  # not read, never confirmed
 REASON_MAILJET_UNSUB = "unsubscribed in Mailjet"
 REASON_SAME_ADDRESS = "another participant with the same address is declined"
 REASON_FINAL = "the unsubscribe is final; re-subscribing needs the consent action"
+REASON_ERASED = "erased in Mailjet"
 
 
 @dataclass(frozen=True)
@@ -87,14 +95,21 @@ def reconcile(
     plan = Plan()
     groups = _group_valid_participants(participants, plan)
     recipients = _mailjet_recipients(view, checkpoint)
+    erased_ids = {r.contact_id for r in view.recipients if r.erased and r.contact_id}
 
     for email, group in groups.items():
+        if email in view.erased_emails or any(p.mailjet_contact_id in erased_ids for p in group):
+            _erased_in_mailjet(email, group, plan)
+            continue
+        if any(p.suppressed for p in group):
+            continue  # rule 10: an erased address is never sent again
         seen = _mailjet_state(email, group, view, recipients)
         _decide(email, group, seen, view, plan)
 
+    signups = _confirmed_signups(view, checkpoint)
     for email, recipient in recipients.items():
         if email not in groups:
-            _new_participant(email, recipient, view, plan)
+            _new_participant(email, recipient, view, plan, signups.get(email))
 
     plan.checkpoint = (checkpoint or Checkpoint()).after_signups(view.signups)
     plan.to_add.sort(key=lambda c: c.email)
@@ -143,7 +158,36 @@ def _decide(
                 plan.exclusions[p.key] = excluded
 
 
-def _new_participant(email: str, recipient: Recipient, view: MailjetView, plan: Plan) -> None:
+def _erased_in_mailjet(email: str, group: list[Participant], plan: Plan) -> None:
+    """Rule 10: the contact was erased in Mailjet; the ERP follows and forgets nothing it
+    must keep (the decline), and never sends the address again."""
+    for p in group:
+        if p.state == ACCEPTED:
+            plan.to_decline.append(Decline(p.key, None, REASON_ERASED))
+        plan.erased[p.key] = email
+    plan.notes.append(Note("erased_in_mailjet", {"count": len(group)}, group[0].key))
+
+
+def _confirmed_signups(view: MailjetView, checkpoint: Checkpoint | None) -> dict[str, Signup]:
+    """The newest confirmed signup of each address (the proof of consent)."""
+    found: dict[str, Signup] = {}
+    for s in view.signups:
+        if not s.confirmed or s.erased or (checkpoint is not None and not checkpoint.is_new(s)):
+            continue
+        email = normalize_email(s.email)
+        known = found.get(email)
+        if known is None or (s.handled_at or s.signup_at or 0) > (known.handled_at or 0):
+            found[email] = s
+    return found
+
+
+def _new_participant(
+    email: str,
+    recipient: Recipient,
+    view: MailjetView,
+    plan: Plan,
+    signup: Signup | None = None,
+) -> None:
     """Rule 7: a contact only Mailjet has joins the campaign in Mailjet's state."""
     try:
         validate_email(email)
@@ -162,6 +206,10 @@ def _new_participant(email: str, recipient: Recipient, view: MailjetView, plan: 
             subscribed_at=recipient.subscribed_at,
             declined_at=recipient.unsubscribed_at if recipient.unsubscribed else None,
             excluded=excluded,
+            signup_at=signup.signup_at if signup else None,
+            signup_ip=signup.signup_ip if signup else "",
+            confirmed_at=signup.confirm_at if signup else None,
+            confirm_ip=signup.confirm_ip if signup else "",
         )
     )
 
@@ -193,11 +241,15 @@ def _mailjet_recipients(view: MailjetView, checkpoint: Checkpoint | None) -> dic
     """Everything the pull saw, by address; new signups count as subscribed members."""
     recipients: dict[str, Recipient] = {}
     for r in view.recipients:
+        if r.erased:
+            continue  # rule 10: not an address any more
         email = normalize_email(r.email)
         known = recipients.get(email)
         if known is None or (r.unsubscribed and not known.unsubscribed):
             recipients[email] = r
     for s in view.signups:
+        if not s.confirmed or s.erased:
+            continue  # rules 9 and 10: no subscription (yet), or no address any more
         if checkpoint is not None and not checkpoint.is_new(s):
             continue  # rule 7: already handled by an earlier run
         email = normalize_email(s.email)

@@ -26,6 +26,7 @@ __all__ = [
     "Recipient",
     "Signup",
     "external_id",
+    "is_erased_contact",
     "parse_timestamp",
     "stored_id",
 ]
@@ -53,6 +54,8 @@ class Participant:
     synced_state: State | None = None
     mailjet_contact_id: int | None = None
     excluded: bool = False
+    suppressed: bool = False  # the address was erased: never sent to Mailjet again
+    refused_email: str = ""  # the address Mailjet last refused; not sent again as is
 
 
 @dataclass(frozen=True)
@@ -67,16 +70,44 @@ class Recipient:
     excluded: bool | None = None  # None: not read in this run
     name: str = ""
 
+    @property
+    def erased(self) -> bool:
+        return is_erased_contact(self.email, self.name)
+
 
 @dataclass(frozen=True)
 class Signup:
-    """A widget / subscription-form signup (``contactslistsignup`` row)."""
+    """A widget / subscription-form signup (``contactslistsignup`` row).
+
+    With double opt-in a signup is *pending* until the recipient clicks the confirmation
+    link (``ConfirmAt`` empty): it is not a subscription yet. A signup counts from the
+    moment it was confirmed (``handled_at``); the checkpoint follows that moment, so a
+    signup confirmed days later is still new.
+    """
 
     email: str
     contact_id: int | None = None
     signup_at: datetime | None = None
-    raw_signup_at: Any = None  # as Mailjet sent it; handed back as ``MinSignupAt``
+    raw_signup_at: Any = None  # as Mailjet sent it
     id: int | None = None  # the contactslistsignup row id
+    confirmed: bool = True
+    confirm_at: datetime | None = None
+    raw_confirm_at: Any = None  # as Mailjet sent it; handed back as ``MinConfirmAt``
+    signup_ip: str = ""
+    confirm_ip: str = ""
+
+    @property
+    def handled_at(self) -> datetime | None:
+        """When the signup became a subscription (its confirmation, else its signup)."""
+        return self.confirm_at or self.signup_at
+
+    @property
+    def raw_handled_at(self) -> Any:
+        return self.raw_confirm_at if self.confirm_at else self.raw_signup_at
+
+    @property
+    def erased(self) -> bool:
+        return is_erased_contact(self.email)
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,8 @@ class MailjetView:
     * ``excluded_emails``: the complete set of list members excluded from marketing
       (``IsExcludedFromCampaigns``), or ``None`` when exclusions were not read.
     * ``signups``: widget signups, those not newer than the checkpoint are ignored.
+    * ``erased_emails``: addresses Mailjet confirmed once that no contact has any more
+      (erased under the GDPR; Mailjet deletes contacts in no other way).
 
     Anything the view does not say is taken from the participants' ``synced_state``.
     """
@@ -101,6 +134,7 @@ class MailjetView:
     complete: bool = False
     unsubscribed_complete: bool = False
     excluded_emails: frozenset[str] | None = None
+    erased_emails: frozenset[str] = frozenset()  # addresses whose contact Mailjet erased
 
     def __post_init__(self) -> None:
         if self.complete and self.excluded_emails is None:
@@ -125,21 +159,24 @@ class Checkpoint:
     seen_ids: frozenset[int] = frozenset()
 
     def is_new(self, signup: Signup) -> bool:
-        if self.signups_after is None or signup.signup_at is None:
+        at = signup.handled_at
+        if self.signups_after is None or at is None:
             return True
-        if signup.signup_at != self.signups_after:
-            return signup.signup_at > self.signups_after
+        if at != self.signups_after:
+            return at > self.signups_after
         return signup.id is None or signup.id not in self.seen_ids
 
     def after_signups(self, signups: Iterable[Signup]) -> Checkpoint:
-        """This checkpoint moved past the given signups."""
+        """This checkpoint moved past the given confirmed signups (a pending one is not
+        handled yet: it comes back once it is confirmed)."""
         latest, raw, seen = self.signups_after, self.raw_signups_after, set(self.seen_ids)
         for signup in signups:
-            if signup.signup_at is None:
+            at = signup.handled_at
+            if at is None or not signup.confirmed:
                 continue
-            if latest is None or signup.signup_at > latest:
-                latest, raw, seen = signup.signup_at, signup.raw_signup_at, set()
-            if signup.signup_at == latest and signup.id is not None:
+            if latest is None or at > latest:
+                latest, raw, seen = at, signup.raw_handled_at, set()
+            if at == latest and signup.id is not None:
                 seen.add(signup.id)
         return Checkpoint(latest, raw, frozenset(seen))
 
@@ -189,6 +226,11 @@ class NewParticipant:
     subscribed_at: datetime | None = None
     declined_at: datetime | None = None
     excluded: bool = False
+    # Proof of consent from the widget signup (empty for a contact added in Mailjet):
+    signup_at: datetime | None = None
+    signup_ip: str = ""
+    confirmed_at: datetime | None = None
+    confirm_ip: str = ""
     # Filled in by the orchestrator from the match index (R11):
     match_kind: str | None = None
     match_id: int | None = None
@@ -218,6 +260,7 @@ class Plan:
     mark_synced: dict[Key, State] = field(default_factory=dict)  # ERP: no push needed
     contact_ids: dict[Key, int] = field(default_factory=dict)  # ERP: learn Mailjet ids
     exclusions: dict[Key, bool] = field(default_factory=dict)  # ERP: excluded flag
+    erased: dict[Key, str] = field(default_factory=dict)  # ERP: erased in Mailjet (address)
     invalid: list[Note] = field(default_factory=list)  # unusable addresses, never pushed
     notes: list[Note] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
@@ -230,6 +273,7 @@ class Plan:
             + len(self.mark_synced)
             + len(self.contact_ids)
             + len(self.exclusions)
+            + len(self.erased)
         )
 
     @property
@@ -261,6 +305,16 @@ def parse_timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+ERASED_DOMAIN = "@domain.invalid"
+ERASED_NAME = "Anonymized"
+
+
+def is_erased_contact(email: str, name: str = "") -> bool:
+    """A contact Mailjet anonymised after a GDPR delete (``<hash>@domain.invalid``,
+    name ``Anonymized``); it reads back like that until it is purged 30 days later."""
+    return (email or "").strip().lower().endswith(ERASED_DOMAIN) or name == ERASED_NAME
 
 
 def external_id(value: Any) -> int | None:

@@ -124,8 +124,16 @@ class ParticipantStore(Protocol):
 
     def set_contact_ids(self, ids: Mapping[Key, int]) -> None: ...
 
+    def erased_in_mailjet(self, erased: Mapping[Key, str]) -> None:
+        """These participants' contact was erased in Mailjet (GDPR): suppress their
+        address (by key: the normalised address) so that it is never sent again."""
+
     def set_exclusions(self, flags: Mapping[Key, bool]) -> None:
         """Whether each participant is excluded from marketing in Mailjet (global flag)."""
+
+    def mark_refused(self, refusals: Mapping[Key, tuple[str, str]]) -> None:
+        """Mailjet refused these participants' addresses: ``(address, Mailjet's reason)``.
+        The address is not sent again until it changes or a user asks to try again."""
 
     def match_records(
         self, emails: Collection[str]
@@ -153,7 +161,11 @@ class MailjetPort(Protocol):
 
     def contact(self, contact_id: int) -> ContactRow: ...
 
+    def excluded_contacts(self) -> list[ContactRow]: ...
+
     def signups(self, list_id: int, since: Any = None) -> list[Signup]: ...
+
+    def find_contact(self, email: str) -> ContactRow | None: ...
 
     def push(self, list_id: int, action: str, contacts: Sequence[PushContact]) -> PushResult: ...
 
@@ -267,7 +279,9 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
         overview=overview,
     )
     report.counters = counters
+    view = _find_erased(mailjet, view, participants)
     plan = reconcile(participants, view, checkpoint)
+    plan.new_participants = _with_names(mailjet, plan.new_participants)
     for line in plan.invalid + plan.notes:
         report.add(line)
 
@@ -279,7 +293,8 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
         store.set_checkpoint(new_checkpoint)
 
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
-    pushed = _push(mailjet, list_id, store, plan, report, confirmed_states)
+    refused = _refused_addresses(participants)
+    pushed = _push(mailjet, list_id, store, plan, report, confirmed_states, refused)
 
     if pushed and recount:
         if known_empty:
@@ -302,7 +317,7 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
         report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
 
 
-def _push(mailjet, list_id, store, plan, report, confirmed_states) -> bool:
+def _push(mailjet, list_id, store, plan, report, confirmed_states, refused) -> bool:
     """Send what the plan says to Mailjet and mark what it confirmed (added to
     ``confirmed_states``); whether anything was confirmed. Raises when Mailjet became
     unavailable, after marking what it confirmed."""
@@ -312,8 +327,8 @@ def _push(mailjet, list_id, store, plan, report, confirmed_states) -> bool:
     batches = [
         (action, contacts, state)
         for action, contacts, state in (
-            (UNSUB, plan.to_unsubscribe, DECLINED),
-            (ADD, plan.to_add, ACCEPTED),
+            (UNSUB, _not_refused(plan.to_unsubscribe, refused), DECLINED),
+            (ADD, _not_refused(plan.to_add, refused), ACCEPTED),
         )
         if contacts
     ]
@@ -337,10 +352,14 @@ def _push(mailjet, list_id, store, plan, report, confirmed_states) -> bool:
         else:
             report.pushed += count
         keys_of = {c.email: c.keys for c in contacts}
+        refusals = {}
         for problem in result.failed:
             keys = keys_of.get(problem.email) or (None,)
             params = {"email": problem.email, "detail": problem.message}
             report.add(Note("contact_refused", params, keys[0]))
+            refusals.update({k: (problem.email, problem.message) for k in keys if k is not None})
+        if refusals and hasattr(store, "mark_refused"):
+            store.mark_refused(refusals)
         for line in result.job_errors:
             report.add(line)
     for result in results:
@@ -348,6 +367,28 @@ def _push(mailjet, list_id, store, plan, report, confirmed_states) -> bool:
             # What Mailjet confirmed is marked; the rest is sent again next run.
             raise result.interrupted
     return pushed
+
+
+def _refused_addresses(participants: Sequence[Participant]) -> dict[Key, str]:
+    """The participants whose current address Mailjet refused before."""
+    refused = {}
+    for p in participants:
+        if p.refused_email and _normalized(p.refused_email) == _normalized(p.email):
+            refused[p.key] = p.refused_email
+    return refused
+
+
+def _not_refused(contacts: Sequence[PushContact], refused: Mapping[Key, str]) -> list:
+    """One refused address never holds back another, and is not sent every night: a
+    contact all of whose participants Mailjet refused with this very address waits
+    until the address changes or a user asks to try again."""
+    if not refused:
+        return list(contacts)
+    return [c for c in contacts if not c.keys or not all(k in refused for k in c.keys)]
+
+
+def _normalized(email: str) -> str:
+    return normalize_email(email)
 
 
 def _after_run(
@@ -386,7 +427,8 @@ def _refresh_exclusions(
 ) -> None:
     """A contact pushed to the list may already be excluded from marketing in Mailjet
     (a global flag): when the count says so, read the excluded members once."""
-    if excluded_count == len(_ErpKnowledge(participants).excluded):
+    known = _ErpKnowledge(participants)
+    if excluded_count in (len(known.excluded), known.excluded_subscribed):
         return
     excluded = {normalize_email(r.email) for r in mailjet.contacts(list_id, excluded=True)}
     flags = {}
@@ -416,6 +458,8 @@ def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Map
     if plan.to_decline:
         store.decline(plan.to_decline)
         report.declined_from_mailjet = len(plan.to_decline)
+    if plan.erased:
+        store.erased_in_mailjet(plan.erased)
     if plan.mark_synced:
         store.mark_synced(plan.mark_synced)
         report.marked_synced = len(plan.mark_synced)
@@ -424,6 +468,44 @@ def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Map
     if plan.exclusions:
         store.set_exclusions(plan.exclusions)
     return created
+
+
+def _find_erased(
+    mailjet: MailjetPort, view: MailjetView, participants: Sequence[Participant]
+) -> MailjetView:
+    """In a complete view, an address Mailjet had confirmed but no longer lists was either
+    removed from the list or erased (GDPR delete: the contact reads back anonymised, then
+    is purged). Ask Mailjet for the contact by address, one call per such address
+    (usually none): without a contact, it was erased and must never be pushed again."""
+    if not view.complete:
+        return view
+    listed = {normalize_email(r.email) for r in view.recipients}
+    absent = set()
+    for p in participants:
+        if p.synced_state is None or p.suppressed:
+            continue
+        try:
+            email = validate_email(p.email)
+        except InvalidEmail:
+            continue
+        if email not in listed:
+            absent.add(email)
+    erased = {email for email in sorted(absent) if mailjet.find_contact(email) is None}
+    return replace(view, erased_emails=frozenset(erased)) if erased else view
+
+
+def _with_names(mailjet: MailjetPort, new: list[NewParticipant]) -> list[NewParticipant]:
+    """A signup row carries no name: ask Mailjet for the contact's name, one call per new
+    participant without one (a full read brings the names with the contacts)."""
+    named = []
+    for n in new:
+        if not n.name and n.contact_id:
+            try:
+                n = replace(n, name=mailjet.contact(n.contact_id).name or "")
+            except MailjetNotFound:
+                _log.info("Mailjet contact %s is gone; the signup keeps its address", n.contact_id)
+        named.append(n)
+    return named
 
 
 def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> list[NewParticipant]:
@@ -575,7 +657,10 @@ def _quiet_list(mailjet, list_id, store, checkpoint, overview, report):
         or overview.excluded_emails is None
     ):
         return overview
-    if any(checkpoint is None or checkpoint.is_new(s) for s in overview.signups):
+    if any(
+        s.confirmed and not s.erased and (checkpoint is None or checkpoint.is_new(s))
+        for s in overview.signups
+    ):
         return overview
     summarize_store = getattr(store, "summary", None)
     if summarize_store is not None:
@@ -628,7 +713,11 @@ def pull(
     else:
         since = checkpoint.raw_signups_after if checkpoint else None
         signups = tuple(mailjet.signups(list_id, since=since))
-    fresh = [s for s in signups if checkpoint is None or checkpoint.is_new(s)]
+    fresh = [
+        s
+        for s in signups
+        if s.confirmed and not s.erased and (checkpoint is None or checkpoint.is_new(s))
+    ]
     newcomers = {normalize_email(s.email) for s in fresh} - known.members
     expected = len(known.members) + len(newcomers)
     if overview.subscriber_count is not None and overview.subscriber_count == expected:
@@ -648,7 +737,7 @@ def pull(
     counters = ListCounters.from_counts(total, unsubscribed, excluded)
 
     if full or total != expected:
-        view = _read_everything(mailjet, list_id, signups)
+        view = _read_everything(mailjet, list_id, signups, known)
         if excluded_emails is not None:
             view = replace(view, excluded_emails=excluded_emails)
         return view, counters, PULL_FULL
@@ -663,7 +752,8 @@ def pull(
         how = PULL_FULL if view.complete else PULL_UNSUBSCRIBED
     if excluded_emails is not None:
         view = replace(view, excluded_emails=excluded_emails)
-    elif not view.complete and excluded != len(known.excluded):
+    # Mailjet may count only subscribed members of a list: either count is as predicted.
+    elif not view.complete and excluded not in (len(known.excluded), known.excluded_subscribed):
         rows = mailjet.contacts(list_id, excluded=True)
         view = replace(view, excluded_emails=frozenset(normalize_email(r.email) for r in rows))
     return view, counters, how
@@ -684,32 +774,76 @@ class _ErpKnowledge:
                 continue
             if p.mailjet_contact_id:
                 self.email_of_contact[p.mailjet_contact_id] = email
-            if p.synced_state is None:
-                continue
+            if p.synced_state is None or p.suppressed:
+                continue  # an erased contact leaves the list when Mailjet purges it
             self.members.add(email)
             if p.synced_state == DECLINED:
                 self.unsubscribed.add(email)
             if p.excluded:
                 self.excluded.add(email)
+        self.excluded_subscribed = len(self.excluded - self.unsubscribed)
 
 
 def _read_everything(
-    mailjet: MailjetPort, list_id: int, signups: tuple[Signup, ...]
+    mailjet: MailjetPort,
+    list_id: int,
+    signups: tuple[Signup, ...],
+    known: _ErpKnowledge | None = None,
 ) -> MailjetView:
     """Every member with its state: the list's contacts plus its unsubscribed rows."""
     contacts = mailjet.contacts(list_id)
     unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
-    return _complete_view(contacts, unsub_rows, signups)
+    resolve = _resolver(mailjet, list_id, known, signups)
+    view = _complete_view(contacts, unsub_rows, signups, resolve)
+    return _with_exclusions_of_unlisted(mailjet, view)
+
+
+def _with_exclusions_of_unlisted(mailjet: MailjetPort, view: MailjetView) -> MailjetView:
+    """Members the list's contact listing left out carry no exclusion flag; the account's
+    excluded contacts (usually few, read only then) give it."""
+    if all(r.excluded is not None for r in view.recipients):
+        return view
+    excluded = {normalize_email(c.email) for c in mailjet.excluded_contacts()}
+    recipients = tuple(
+        r if r.excluded is not None else replace(r, excluded=r.email in excluded)
+        for r in view.recipients
+    )
+    return replace(view, recipients=recipients, excluded_emails=None)
+
+
+def _resolver(mailjet, list_id, known, signups):
+    """Contact id → address: what the ERP and the signups know, else one call."""
+    email_of = dict(known.email_of_contact) if known else {}
+    for s in signups:
+        if s.contact_id:
+            email_of.setdefault(s.contact_id, normalize_email(s.email))
+
+    def resolve(contact_id: int) -> str | None:
+        if contact_id not in email_of:
+            try:
+                email_of[contact_id] = normalize_email(mailjet.contact(contact_id).email)
+            except MailjetNotFound:
+                _log.warning("Mailjet contact %s of list %s no longer exists", contact_id, list_id)
+                return None
+        return email_of[contact_id]
+
+    return resolve
 
 
 def _complete_view(
     contacts: Sequence[ContactRow],
     unsub_rows: Mapping[int, ListRecipientRow],
     signups: tuple[Signup, ...],
+    resolve=None,
 ) -> MailjetView:
+    """The complete view of a list. Mailjet may leave unsubscribed members out of a
+    list's contacts; their unsubscribe rows are resolved to addresses (``resolve``)
+    rather than dropped, so that no unsubscribe is lost."""
     recipients = []
+    listed = set()
     for c in contacts:
         row = unsub_rows.get(c.id)
+        listed.add(c.id)
         recipients.append(
             Recipient(
                 email=normalize_email(c.email),
@@ -721,6 +855,20 @@ def _complete_view(
                 name=c.name,
             )
         )
+    for cid, row in unsub_rows.items():
+        if cid in listed or not row.unsubscribed or resolve is None:
+            continue
+        email = resolve(cid)
+        if email:
+            recipients.append(
+                Recipient(
+                    email=email,
+                    contact_id=cid,
+                    unsubscribed=True,
+                    unsubscribed_at=row.unsubscribed_at,
+                    subscribed_at=row.subscribed_at,
+                )
+            )
     return MailjetView(
         recipients=tuple(recipients),
         signups=signups,
@@ -746,7 +894,9 @@ def _read_unsubscribed(
     pages = max(1, math.ceil(total / 1000))
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
-        return _complete_view(mailjet.contacts(list_id), rows, signups)
+        resolve = _resolver(mailjet, list_id, known, signups)
+        view = _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
+        return _with_exclusions_of_unlisted(mailjet, view)
     for cid in unknown:
         try:
             email_of[cid] = normalize_email(mailjet.contact(cid).email)

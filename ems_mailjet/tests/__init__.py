@@ -12,4 +12,6 @@ from . import test_secrets_access
 from . import test_tours
 from . import test_secret_routes
 from . import test_screens
+from . import test_consent
+from . import test_fidelity
 from . import test_scale

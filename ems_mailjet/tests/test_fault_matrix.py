@@ -22,10 +22,10 @@ clock…) and runs the sync. Then, for every row:
 The SIGKILL row needs a real Odoo process and committed data; it has its own test
 (``test_fault_sigkill_mid_run``) but makes the same checks.
 
-Limits the rows document rather than test away: deleting a list in Mailjet deletes its
+Limits the rows document rather than test away: a list deleted in Mailjet may take its
 unsubscribes with it, so the "remote list deleted" row lets the ERP read them first (an
-unsubscribe made in the deleted list after the last run cannot be recovered; the run log
-says so). The sandbox's ``/revoke`` lasts until a reset, so a revocation mid-run is a 401
+unsubscribe made in a hard-deleted list after the last run cannot be recovered). The
+sandbox's ``/revoke`` lasts until a reset, so a revocation mid-run is a 401
 answer to every call (same status and body) that "the admin's new key" clears. Odoo's
 test framework raises HTTP timeouts under 10 s to 10 s; this class keeps the gateway's
 timeout for calls to the sandbox, so the timeout row costs about a second.
@@ -179,8 +179,28 @@ def _sync_then_delete_the_list(case):
 
 
 def _list_recreated(case, run):
+    case.assertTrue(case.campaign.mailjet_list_deleted)
+    case.assertEqual(int(case.campaign.mailjet_list_id), case.deleted_list_id, "kept")
+    case.campaign.action_mailjet_new_list()
     case.assertNotEqual(int(case.campaign.mailjet_list_id), case.deleted_list_id)
-    case.assertEqual(len(case.mailjet_list()), 8, "everybody is on the new list")
+
+
+def _refused_address_shown_and_tried_again(case, run):
+    """The participant says why; the address is not sent again by itself, only when the
+    user clicks "Try again"."""
+    refused = case.campaign.participant_ids.filtered(
+        lambda p: p.email_normalized == "new.reader@example.net"
+    )
+    case.assertIn("Contact could not be imported", refused.mailjet_error)
+    others = case.campaign.participant_ids - refused
+    case.assertFalse(any(others.mapped("mailjet_error")))
+    case.sandbox.control("DELETE", "faults")
+    again = case.sync()
+    case.assertEqual((again.state, again.errors), ("done", 0), again.log)
+    case.env.invalidate_all()
+    case.assertFalse(refused.mailjet_synced_state, "not sent again without a reason")
+    refused.action_mailjet_try_again()
+    case.assertFalse(refused.mailjet_error)
 
 
 def _skipped_run_touches_nothing(case, run):
@@ -346,6 +366,7 @@ ROWS = (
         ),
         states=("partial",),
         log=("new.reader@example.net: Contact could not be imported",),
+        extra=_refused_address_shown_and_tried_again,
     ),
     FaultRow(
         "two_runs_at_once",
@@ -379,13 +400,13 @@ ROWS = (
     ),
     FaultRow(
         "remote_list_deleted",
-        "Somebody deleted the list in Mailjet: it is created again and refilled, the "
-        "declined participants go back to it unsubscribed.",
+        "Somebody deleted the list in Mailjet: the run says so and creates nothing; the "
+        "user starts a new list, which gets everybody, the declined participants "
+        "unsubscribed.",
         _nothing,
         prepare=_sync_then_delete_the_list,
-        states=("done",),
-        errors=False,
-        log=("created again",),
+        states=("partial",),
+        log=("was deleted in Mailjet",),
         extra=_list_recreated,
     ),
     FaultRow(

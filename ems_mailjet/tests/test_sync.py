@@ -423,20 +423,69 @@ class TestSync(MailjetSandboxCase):
         with self.assertRaises(ValidationError):
             self.interface.api_url = "http://10.0.0.1:8080/"
 
-    def test_deleting_a_list_in_mailjet_is_recreated_and_repopulated(self):
-        self.participant(email="again@example.com")
-        self.sync()
-        old = self.campaign.mailjet_list_id
+    def _delete_list_in_mailjet(self, how):
         import mailjet_rest
 
+        self.sandbox.config(list_delete=how)
         mj = mailjet_rest.Client(
             auth=("sandbox-key", self.SECRET), api_url=self.sandbox.url, timeout=5
         )
-        mj.contactslist.delete(id=int(old))
+        old = int(self.campaign.mailjet_list_id)
+        self.assertEqual(mj.contactslist.delete(id=old).status_code, 204)
+        return old
+
+    def _check_deleted_list_is_shown(self, how):
+        self.participant(email="again@example.com")
+        self.sync()
+        old = self._delete_list_in_mailjet(how)
+        lists_before = len(self.sandbox.state()["lists"])
+        with mute_logger("odoo.addons.ems_mailjet.models.ems_mailjet_sync_run"):
+            run = self.sync()
+        self.assertEqual(run.state, "partial", run.log)
+        self.assertIn("was deleted in Mailjet", run.log)
+        self.assertTrue(self.campaign.mailjet_list_deleted)
+        self.assertEqual(int(self.campaign.mailjet_list_id), old)
+        self.assertEqual(len(self.sandbox.state()["lists"]), lists_before, "nothing created")
+
+    def test_a_soft_deleted_list_is_shown_and_nothing_is_created_silently(self):
+        self._check_deleted_list_is_shown("soft")
+
+    def test_a_hard_deleted_list_is_shown_and_nothing_is_created_silently(self):
+        self._check_deleted_list_is_shown("hard")
+
+    def test_a_soft_deleted_list_is_reinstated_with_its_unsubscribes(self):
+        self.participant(email="stays@example.com")
+        self.participant(email="leaves@example.com")
+        self.sync()
+        old = int(self.campaign.mailjet_list_id)
+        self.sandbox.unsubscribe(old, "leaves@example.com")
+        self._delete_list_in_mailjet("soft")
+        self.sync()
+        self.assertTrue(self.campaign.mailjet_list_deleted)
+        self.campaign.action_mailjet_reinstate_list()
+        self.assertFalse(self.campaign.mailjet_list_deleted)
         run = self.sync()
-        self.assertNotEqual(self.campaign.mailjet_list_id, old)
-        self.assertIn("again@example.com", self.mailjet_list())
-        self.assertEqual(run.state, "done")
+        self.assertEqual((run.state, int(self.campaign.mailjet_list_id)), ("done", old), run.log)
+        leaves = self.campaign.participant_ids.filtered(
+            lambda p: p.email_normalized == "leaves@example.com"
+        )
+        self.assertEqual(leaves.state, "declined", "the unsubscribe survives the deletion")
+
+    def test_a_hard_deleted_list_cannot_be_reinstated_but_a_new_list_can_be_started(self):
+        self.participant(email="stays@example.com")
+        self.participant(email="gone@example.com", state="declined")
+        self.sync()
+        old = self._delete_list_in_mailjet("hard")
+        self.sync()
+        with self.assertRaises(UserError):
+            self.campaign.action_mailjet_reinstate_list()
+        self.campaign.action_mailjet_new_list()
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.log)
+        self.assertNotEqual(int(self.campaign.mailjet_list_id), old)
+        members = self.mailjet_list()
+        self.assertFalse(members["stays@example.com"]["IsUnsubscribed"])
+        self.assertTrue(members["gone@example.com"]["IsUnsubscribed"], "no unsubscribe lost")
 
     def test_each_campaign_is_written_once_per_run(self):
         """The per-list work lives on the campaign and ends in a single write."""

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_date
 
+from ..services.emails import normalize_email
 from ..services.errors import MailjetError
 from ..services.records import external_id
 
@@ -16,6 +17,12 @@ class EmsConsentResubscribe(models.TransientModel):
         "ems.campaign.participant", required=True, readonly=True, ondelete="cascade"
     )
     email = fields.Char(related="participant_id.email")
+    erased = fields.Boolean(related="participant_id.mailjet_erased")
+    erased_email = fields.Char(
+        string="E-mail address",
+        help="The participant's data was erased: enter the customer's address again. It must "
+        "be the erased one.",
+    )
     campaign_id = fields.Many2one(related="participant_id.campaign_id")
     consent_note = fields.Text(
         string="Customer's consent",
@@ -66,6 +73,20 @@ class EmsConsentResubscribe(models.TransientModel):
         participant = self.participant_id
         if participant.state != "declined":
             raise UserError(self.env._("This participant is not declined."))
+        suppression = self.env["ems.mailjet.suppression"]
+        restored = {}
+        if participant.mailjet_erased:
+            email = normalize_email(self.erased_email or "")
+            if not email or suppression._hash(email) != participant.erased_email_hash:
+                raise UserError(
+                    self.env._(
+                        "Enter the erased participant's e-mail address: only that address "
+                        "can be re-subscribed here."
+                    )
+                )
+            restored = {"email": email, "name": email, "mailjet_erased": False}
+        else:
+            email = participant.email_normalized
         campaign = participant.campaign_id.sudo()
         contact_id = False
         if campaign.mailjet_newsletter and campaign.mailjet_list_id:
@@ -77,8 +98,8 @@ class EmsConsentResubscribe(models.TransientModel):
                 with interface._quick_gateway() as gateway:
                     contact_id = gateway.resubscribe_with_consent(
                         external_id(campaign.mailjet_list_id),
-                        participant.email_normalized,
-                        participant.name or "",
+                        email,
+                        "" if restored else participant.name or "",
                     )
             except MailjetError as error:
                 raise UserError(interface._quick_error_text(error)) from None
@@ -88,7 +109,11 @@ class EmsConsentResubscribe(models.TransientModel):
             "consent_note": self.consent_note.strip(),
             "consent_date": self.consent_date,
             "consent_user_id": self.env.user.id,
+            "consent_source": "manager",
+            **restored,
         }
+        # The customer's recorded consent lifts the block of an erased address.
+        suppression._lift(email)
         if contact_id:
             values.update(mailjet_synced_state="accepted", mailjet_contact_id=str(contact_id))
         participant.sudo().with_context(ems_consent_given=True).write(values)

@@ -14,8 +14,8 @@ const LABELS = {
         apiKey: "API key",
         apiPassword: "API password",
         notConnected: "Not connected",
-        connected: "Connected",
         testConnection: "Test connection",
+        connectionOk: "Mailjet accepted the API key and password.",
         participants: "Participants",
         contactList: "Contact list",
         accepted: "Accepted",
@@ -28,8 +28,8 @@ const LABELS = {
         apiKey: "API-Schlüssel",
         apiPassword: "API-Passwort",
         notConnected: "Nicht verbunden",
-        connected: "Verbunden",
         testConnection: "Verbindung testen",
+        connectionOk: "Mailjet hat API-Schlüssel und Passwort akzeptiert.",
         participants: "Teilnehmer",
         contactList: "Kontaktliste",
         accepted: "Zugesagt",
@@ -44,7 +44,11 @@ const currentState = (label) => ({
     trigger: `.o_statusbar_status .o_arrow_button_current:contains("${label}")`,
 });
 
-/* An admin connects Mailjet: Settings → Interfaces → New, key and password, save, test. */
+/*
+ * An admin connects Mailjet: Settings → Interfaces → New, key and password, save, test.
+ * The test is one quick attempt whose answer is a notification; it writes nothing on the
+ * interface (the background synchronisation that saving queued sets the state).
+ */
 function interfaceSteps(L) {
     return [
         ...stepUtils.goToAppSteps("base.menu_administration", "Open the settings"),
@@ -84,40 +88,29 @@ function interfaceSteps(L) {
             trigger: `.o_form_statusbar button[name=action_test_connection]:contains("${L.testConnection}")`,
             run: "click",
         },
-        currentState(L.connected),
+        {
+            content: `Mailjet's answer is shown: "${L.connectionOk}"`,
+            trigger: `.o_notification:has(.o_notification_bar.bg-success) .o_notification_content:contains("${L.connectionOk}")`,
+        },
     ];
 }
 
 /*
- * A campaign user: new newsletter campaign, a partner, an employee and a bare address.
- * "Add a line" opens either an editable row or a participant dialog; the steps work with
- * both (only the edited participant has inputs for these fields).
+ * A campaign user: new newsletter campaign, a partner, an employee and a bare address,
+ * added as rows of the participants tab while the campaign is still new. The tab does not
+ * ask for the campaign (it is the one on screen), so each row can be kept.
  */
 function campaignSteps(L) {
-    const rows = "div[name=participant_ids] .o_data_row";
+    const tab = "div[name=participant_ids]";
+    const rows = `${tab} .o_data_row`;
     const addLine = {
-        trigger: "div[name=participant_ids] .o_field_x2many_list_row_add a",
+        trigger: `${tab} .o_field_x2many_list_row_add a`,
         run: "click",
-    };
-    const keepLine = {
-        content:
-            "keep the participant: a dialog is saved, a row is kept by the next click",
-        trigger: "body", // "body": allowed while a dialog is open
-        run() {
-            const save = document.querySelector(".modal .o_form_button_save");
-            if (save) {
-                save.click();
-            }
-        },
-    };
-    const noDialog = {
-        content: "no participant dialog is left open (it was saved)",
-        trigger: "body:not(:has(.modal))",
     };
     const pick = (field, search, name) => [
         addLine,
         {
-            trigger: `.o_field_widget[name=${field}] input`,
+            trigger: `${tab} .o_selected_row .o_field_widget[name=${field}] input`,
             run: `edit ${search}`,
         },
         {
@@ -126,10 +119,8 @@ function campaignSteps(L) {
         },
         {
             content: "the e-mail address is filled in from the record",
-            trigger: `.o_field_widget[name=email] input:not(:value(""))`,
+            trigger: `${tab} .o_selected_row .o_field_widget[name=email] input:not(:value(""))`,
         },
-        keepLine,
-        noDialog,
     ];
     return [
         ...stepUtils.goToAppSteps("ems_mailjet.menu_ems_root", "Open the campaigns"),
@@ -154,15 +145,17 @@ function campaignSteps(L) {
             trigger: `.o_notebook .nav-link:contains("${L.participants}")`,
             run: "click",
         },
+        {
+            content: "the tab does not ask for the campaign: it is this one",
+            trigger: `${tab} .o_list_table:not(:has(th[data-name=campaign_id]))`,
+        },
         ...pick("partner_id", "Erika", "Erika Mustermann"),
         ...pick("employee_id", "Max Mu", "Max Muster"),
         addLine,
         {
-            trigger: ".o_field_widget[name=email] input",
+            trigger: `${tab} .o_selected_row .o_field_widget[name=email] input`,
             run: "edit anna.beispiel@example.org",
         },
-        keepLine,
-        noDialog,
         ...stepUtils.saveForm(),
         {
             content: `three participants, all "${L.accepted}"`,
@@ -185,9 +178,32 @@ function campaignSteps(L) {
     ];
 }
 
-/* A manager re-subscribes a declined participant through the consent dialog. */
+/*
+ * A manager re-subscribes a declined participant through the consent dialog, reaching the
+ * participant by clicking: Campaigns → the campaign → its participants tab → "View".
+ */
 function resubscribeSteps(L) {
+    const erika = `div[name=participant_ids] .o_data_row:contains("Erika Mustermann")`;
     return [
+        ...stepUtils.goToAppSteps("ems_mailjet.menu_ems_root", "Open the campaigns"),
+        {
+            trigger:
+                '.o_list_view .o_data_row .o_data_cell:contains("Autumn newsletter")',
+            run: "click",
+        },
+        {
+            trigger: `.o_notebook .nav-link:contains("${L.participants}")`,
+            run: "click",
+        },
+        {
+            content: `the participant is "${L.declined}"; open it`,
+            trigger: `${erika}:contains("${L.declined}") .o_list_record_open_form_view button`,
+            run: "click",
+        },
+        {
+            content: "the participant's form is open",
+            trigger: '.o_breadcrumb .active:contains("Erika Mustermann")',
+        },
         currentState(L.declined),
         {
             trigger: `.o_form_statusbar button:contains("${L.resubscribe}")`,
@@ -214,6 +230,15 @@ function resubscribeSteps(L) {
             content: "the consent is recorded on the participant",
             trigger:
                 ".o_field_widget[name=consent_note]:contains(Asked by e-mail on 3 May)",
+        },
+        {
+            content: "back to the campaign through the breadcrumb",
+            trigger: '.o_breadcrumb .breadcrumb-item a:contains("Autumn newsletter")',
+            run: "click",
+        },
+        {
+            content: `the campaign's tab shows the participant "${L.accepted}"`,
+            trigger: `${erika}:contains("${L.accepted}")`,
         },
     ];
 }
