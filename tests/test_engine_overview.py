@@ -202,7 +202,7 @@ def test_R10_signups_are_read_once_for_all_lists_and_the_checkpoints_move_on(
     again = night(gateway, synced)
     assert [r.pull for r in again] == ["one count"] * LISTS
     signup_reads = [c for c in sandbox.calls()["calls"][before:] if "signup" in c["resource"]]
-    assert len(signup_reads) == 1 and "MinSignupAt" in signup_reads[0]["query"]
+    assert len(signup_reads) == 1 and "MinConfirmAt" in signup_reads[0]["query"]
 
 
 def test_a_new_list_shows_addresses_mailjet_already_excludes(sandbox, gateway):
