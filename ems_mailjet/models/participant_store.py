@@ -42,28 +42,36 @@ class OdooParticipantStore:
 
     # ------------------------------------------------------------------ reading
     def participants(self):
-        records = self.model.search_fetch(
-            [("campaign_id", "=", self.campaign.id), ("mailjet_erased", "=", False)],
-            list(self.FIELDS) + ["email_normalized"],
-            order="id",
+        """Snapshots of the campaign's participants (erased ones left out), read with one
+        plain query: a list of 5,000 would spend most of its time building ORM records."""
+        self.model.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, email, name, state, declined_at, mailjet_synced_state,
+                          mailjet_contact_id, mailjet_excluded, mailjet_refused_email,
+                          email_normalized
+                     FROM ems_campaign_participant
+                    WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE
+                 ORDER BY id""",
+                campaign=self.campaign.id,
+            )
         )
-        suppressed = self.env["ems.mailjet.suppression"]._suppressed(
-            set(records.mapped("email_normalized"))
-        )
+        rows = self.env.cr.fetchall()
+        suppressed = self.env["ems.mailjet.suppression"]._suppressed({row[9] for row in rows})
         return [
             Participant(
-                key=p.id,
-                email=p.email or "",
-                name=p.name or "",
-                state=p.state,
-                declined_at=p.declined_at,
-                synced_state=p.mailjet_synced_state or None,
-                mailjet_contact_id=external_id(p.mailjet_contact_id),
-                excluded=p.mailjet_excluded,
-                suppressed=p.email_normalized in suppressed,
-                refused_email=p.mailjet_refused_email or "",
+                key=row[0],
+                email=row[1] or "",
+                name=row[2] or "",
+                state=row[3],
+                declined_at=row[4],
+                synced_state=row[5] or None,
+                mailjet_contact_id=external_id(row[6]),
+                excluded=bool(row[7]),
+                suppressed=row[9] in suppressed,
+                refused_email=row[8] or "",
             )
-            for p in records
+            for row in rows
         ]
 
     def summary(self, excluded_emails):
