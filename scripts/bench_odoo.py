@@ -212,9 +212,9 @@ def _insert_participants(env, rows, campaigns, partner_ids, employee_ids, chunk=
         unnest = ", ".join(f"%s::{t}[]" for t in TYPES)
         env.cr.execute(
             f"""INSERT INTO ems_campaign_participant
-                     ({", ".join(COLUMNS)}, source, active,
+                     ({", ".join(COLUMNS)}, source, consent_source, active,
                       create_uid, write_uid, create_date, write_date)
-                SELECT u.*, 'erp', true, %s, %s,
+                SELECT u.*, 'erp', 'erp', true, %s, %s,
                        now() at time zone 'UTC', now() at time zone 'UTC'
                   FROM unnest({unnest}) AS u""",
             [env.uid, env.uid, *arrays],
