@@ -247,6 +247,7 @@ class MailjetGateway:
         self.chunk_size = max(1, int(chunk_size))
         self._sleep = sleep
         self.calls = 0  # HTTP requests sent, retries included
+        self._contact_emails: dict[int, str] | None = None
 
     def __repr__(self) -> str:
         return f"<MailjetGateway url={self.api_url!r} key={self._key_hint!r}>"
@@ -439,6 +440,23 @@ class MailjetGateway:
             filters["MinConfirmAt"] = since
         rows = self._pages("contactslistsignup", Op("signups", {"list_id": list_id}), filters)
         return [_signup(row) for row in rows]
+
+    def count_contacts(self) -> int:
+        """Contacts of the whole account (one countOnly call)."""
+        return self._count("contact", Op("contact_emails"), {"countOnly": 1})
+
+    def contact_emails(self) -> dict[int, str]:
+        """Contact id → address of every contact of the account, read once per gateway
+        (pages of 1,000): cheaper than one call per contact when many are unknown."""
+        if self._contact_emails is None:
+            self._contact_emails = {
+                int(row["ID"]): str(row.get("Email") or "")
+                for row in self._pages("contact", Op("contact_emails"))
+            }
+        return self._contact_emails
+
+    def contact_emails_loaded(self) -> bool:
+        return self._contact_emails is not None
 
     def all_signups(self, since: Any = None) -> dict[int, list[Signup]]:
         """Widget signups of every list, by list id, as ``signups`` reads them for one:

@@ -62,6 +62,7 @@ OPERATIONS = frozenset(
         "excluded",  # the contacts excluded from marketing
         "signups",  # list_id
         "all_signups",
+        "contact_emails",
         "list_statistics",  # list_id
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id

@@ -793,7 +793,9 @@ def _read_everything(
     """Every member with its state: the list's contacts plus its unsubscribed rows."""
     contacts = mailjet.contacts(list_id)
     unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
-    resolve = _resolver(mailjet, list_id, known, signups)
+    listed = {c.id for c in contacts}
+    hidden = [cid for cid, row in unsub_rows.items() if row.unsubscribed and cid not in listed]
+    resolve = _resolver(mailjet, list_id, known, signups, hidden)
     view = _complete_view(contacts, unsub_rows, signups, resolve)
     return _with_exclusions_of_unlisted(mailjet, view)
 
@@ -811,12 +813,24 @@ def _with_exclusions_of_unlisted(mailjet: MailjetPort, view: MailjetView) -> Mai
     return replace(view, recipients=recipients, excluded_emails=None)
 
 
-def _resolver(mailjet, list_id, known, signups):
-    """Contact id → address: what the ERP and the signups know, else one call."""
+def _resolver(mailjet, list_id, known, signups, wanted=()):
+    """Contact id → address: what the ERP and the signups know, else one call. When more
+    of the ``wanted`` ids are unknown than the account has pages of contacts, the run's
+    map of every contact's address (``contact_emails``, read once per run) answers."""
     email_of = dict(known.email_of_contact) if known else {}
     for s in signups:
         if s.contact_id:
             email_of.setdefault(s.contact_id, normalize_email(s.email))
+    unknown = [cid for cid in wanted if cid not in email_of]
+    if (
+        unknown
+        and hasattr(mailjet, "contact_emails")
+        and (mailjet.contact_emails_loaded() or len(unknown) > mailjet.count_contacts() // 1000 + 1)
+    ):
+        account = mailjet.contact_emails()
+        for cid in unknown:
+            if cid in account:
+                email_of[cid] = normalize_email(account[cid])
 
     def resolve(contact_id: int) -> str | None:
         if contact_id not in email_of:
