@@ -216,3 +216,24 @@ def test_a_new_list_shows_addresses_mailjet_already_excludes(sandbox, gateway):
     assert "contact" in calls and calls.count("contact") == 1  # the one read of all excluded
     assert [p.email for p in store.participants() if p.excluded] == ["p2.c0@example.com"]
     assert report.counters.excluded == 1 and report.pushed == 5
+
+
+def test_D3_hidden_unsubscribed_members_are_resolved_with_one_read_of_all_contacts(
+    sandbox, gateway, list_id
+):
+    """The list's contact listing leaves unsubscribed members out and the ERP knows no
+    contact ids after a bulk push: one paged read of every contact's address, not one
+    call per member."""
+    store = InMemoryParticipants()
+    for i in range(40):
+        store.add(f"p{i}@example.com")
+    sync_list(gateway, list_id, store)
+    for i in range(10):
+        sandbox.unsubscribe(list_id, f"p{i}@example.com")
+    before = sandbox.calls()["total"]
+    report = sync_list(gateway, list_id, store)
+    paths = [c["path"] for c in sandbox.calls()["calls"][before:]]
+    assert report.declined_from_mailjet == 10 and not report.errors
+    assert not [p for p in paths if p.rstrip("/").split("/")[-1].isdigit() and "/contact/" in p]
+    assert all(store.find(f"p{i}@example.com").state == DECLINED for i in range(10))
+    agree(sandbox, list_id, store)

@@ -908,8 +908,11 @@ def _read_unsubscribed(
     pages = max(1, math.ceil(total / 1000))
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
-        resolve = _resolver(mailjet, list_id, known, signups)
-        view = _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
+        contacts = mailjet.contacts(list_id)
+        listed = {c.id for c in contacts}
+        hidden = [cid for cid, row in rows.items() if row.unsubscribed and cid not in listed]
+        resolve = _resolver(mailjet, list_id, known, signups, hidden)
+        view = _complete_view(contacts, rows, signups, resolve)
         return _with_exclusions_of_unlisted(mailjet, view)
     for cid in unknown:
         try:
