@@ -1,31 +1,45 @@
-"""`make bench`: 100,000 participants in 20 newsletter campaigns against the Mailjet sandbox.
+"""`make bench`: 100,000 participants in 20 newsletter campaigns against the Mailjet sandbox;
+`make bench-1m`: the same with 1,000,000 participants in 200 campaigns.
 
-Steps (only the two syncs are timed):
+Steps (only the three syncs are timed):
 
-1. PostgreSQL as for ``make test`` (``scripts/odoo_env.py``); a fresh database (``ems_bench``)
-   with ``-i ems_mailjet --without-demo=all``.
+1. PostgreSQL as for ``make test`` (``scripts/odoo_env.py``); a fresh database (``--db``,
+   default ``ems_bench`` or ``$BENCH_DB``) with ``-i ems_mailjet --without-demo=all``.
 2. The sandbox (``python -m mailjet_sandbox --latency-ms 20``, default job polling).
 3. While Odoo installs and the data is built: the per-contact baseline — one
    ``contactslist/{id}/managecontact`` call per participant, as the existing connectors do,
    for a slice of 2,000 participants into a fresh list, with ``mailjet_rest.Client``.
-4. Data (``scripts/bench_data.py``, ``scripts/bench_odoo.py build``): 10,000 partners and
-   1,000 employees through the ORM, 20 campaigns, 100,000 participants (from partners, from
-   employees, bare addresses; about 5 % declined) with one bulk INSERT checked against the
-   ORM.
+4. Data (``scripts/bench_data.py``, ``scripts/bench_odoo.py build``): partners with one
+   bulk INSERT (copied from an ORM-made partner, a sample compared with ORM-made ones),
+   employees through the ORM, the campaigns, and the participants (from partners, from
+   employees, bare addresses; about 5 % declined) with one bulk INSERT per 100,000 rows,
+   checked against the ORM.
 5. The initial sync, then a sync that finds nothing to do, each in its own Odoo process
    (``scripts/bench_odoo.py sync``: ``ems.interface._run_sync(trigger="manual",
-   auto_commit=True)`` with the interface's production gateway options). API calls are
-   counted by the sandbox (``/_sandbox/calls`` before/after), wall time around the sync
-   call, peak RSS with ``getrusage`` inside that process.
+   auto_commit=True)`` with the interface's production gateway options).
+6. The normal night: about 1 % changes on both sides. ERP (``bench_odoo.py delta``, through
+   the ORM): 0.5 % new participants, 0.2 % declines, 0.1 % partners with a new e-mail
+   address. Mailjet (the sandbox's control endpoints): 0.2 % unsubscribes, 0.1 % widget
+   signups (half of them by a partner or an employee), 0.05 % exclusions. Then a third
+   sync, and ``bench_odoo.py verify`` compares every campaign with its Mailjet list row by
+   row (same addresses; declined exactly where unsubscribed; synced state; excluded flag;
+   signups linked to their partner or employee; every unsubscribe and decline arrived).
 
-The last line is ``BENCH participants=… api_calls=… wall_s=… noop_api_calls=… noop_wall_s=…
-peak_rss_mb=… baseline_calls_per_participant=… call_ratio=…``; the exit status is 1 when a
-target is missed. ``--keep`` keeps the database (and prints how to open it).
+API calls are counted by the sandbox (``/_sandbox/calls`` before/after), wall time around
+the sync call, peak RSS with ``getrusage`` inside that process, and the 1-minute load
+average before and after each sync (the machine is shared: read wall times with it).
+
+The last line is ``BENCH participants=… lists=… api_calls=… wall_s=… noop_api_calls=…
+noop_wall_s=… delta_api_calls=… delta_wall_s=… delta_ok=… peak_rss_mb=…
+baseline_calls_per_participant=… call_ratio=… load_avg=…`` (``parse_bench`` reads it back);
+the exit status is 1 when a target is missed. ``--keep`` keeps the database (and prints how
+to open it).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -46,12 +60,67 @@ from mailjet_sandbox.testing import SandboxProcess
 ROOT = odoo_env.ROOT
 VAR = os.path.join(ROOT, "var")
 
-# Targets (the issue): initial sync, no-change sync, memory.
-MAX_CALLS = 200
-MAX_WALL_S = 90.0
-MAX_RSS_MB = 500.0
-NOOP_CALLS_PER_LIST = 5
-NOOP_CALLS_PER_1000_CHANGED = 1
+# Targets (issue 14), by size: the 100,000 and the 1,000,000 participant benchmark.
+TARGETS = {
+    "100k": {
+        "initial_wall_s": 15.0,
+        "initial_calls_per_list": 10,
+        "rss_mb": 500.0,
+        "noop_calls": lambda lists: 25,
+        "noop_wall_s": 1.5,
+        "delta_wall_s": 5.0,
+    },
+    "1m": {
+        "initial_wall_s": 150.0,
+        "initial_calls_per_list": 10,
+        "rss_mb": 400.0,
+        "noop_calls": lambda lists: math.floor(1.1 * lists + 5),
+        "noop_wall_s": 10.0,
+        "delta_wall_s": 30.0,
+    },
+}
+DELTA_CALLS_PER_LIST = 2
+DELTA_CALLS_PER_1000_CHANGES = 1
+# the normal night (issue 14): shares of all participants
+MAILJET_UNSUBSCRIBES = 0.002
+MAILJET_SIGNUPS = 0.001
+MAILJET_EXCLUSIONS = 0.0005
+
+
+BENCH_FORMATS = {
+    "participants": "{:d}",
+    "lists": "{:d}",
+    "api_calls": "{:d}",
+    "wall_s": "{:.1f}",
+    "noop_api_calls": "{:d}",
+    "noop_wall_s": "{:.1f}",
+    "delta_api_calls": "{:d}",
+    "delta_wall_s": "{:.1f}",
+    "delta_ok": "{:d}",
+    "peak_rss_mb": "{:.0f}",
+    "baseline_calls_per_participant": "{:.2f}",
+    "call_ratio": "{:.0f}",
+    "load_avg": "{:.1f}",
+}
+
+
+def bench_line(**values: float) -> str:
+    """``BENCH key=value ...``, the fields of ``BENCH_FORMATS`` in that order."""
+    return "BENCH " + " ".join(
+        f"{key}={fmt.format(values[key])}" for key, fmt in BENCH_FORMATS.items()
+    )
+
+
+def parse_bench(line: str) -> dict[str, float]:
+    """The numbers of a ``BENCH key=value ...`` line (for comparing runs)."""
+    words = line.split()
+    if not words or words[0] != "BENCH":
+        raise ValueError("not a BENCH line")
+    values = {}
+    for word in words[1:]:
+        key, _eq, value = word.partition("=")
+        values[key] = float(value)
+    return values
 
 
 def log(message: str) -> None:
@@ -159,6 +228,7 @@ def odoo_step(python: str, step: str, conf: str, db: str, extra: list[str], tag:
 
 
 def measured_sync(python, conf, db, sandbox, tag) -> dict:
+    load_before = os.getloadavg()[0]
     before = _calls(sandbox)
     started = time.monotonic()
     result = odoo_step(python, "sync", conf, db, [], tag)
@@ -166,7 +236,70 @@ def measured_sync(python, conf, db, sandbox, tag) -> dict:
     after = _calls(sandbox)
     result["api_calls"], result["calls_by"], entries = _delta(before, after)
     result["mailjet_writes"] = sum(1 for c in entries if c["method"] != "GET")
+    result["load"] = (round(load_before, 2), round(os.getloadavg()[0], 2))
     return result
+
+
+def mailjet_delta(sandbox, lists, erp, sizes, total, seed) -> dict:
+    """The Mailjet half of a normal night, through the sandbox's control endpoints:
+    unsubscribe links clicked (0.2 %), widget signups (0.1 %, half of them by a partner or
+    an employee), addresses excluded from campaigns (0.05 %). Nobody the ERP changed
+    tonight is touched, so what each side must end with is known."""
+    import random
+
+    rng = random.Random(seed)
+    touched = {(a, b.lower()) for a, b in erp["new"] + erp["declined"]}
+    old_partner_emails = {old.lower() for _pid, old, _new in erp["partner_emails"]}
+    members: dict[int, set[str]] = {}
+    subscribed: list[tuple[int, str]] = []
+    for lst in lists:
+        list_id = lst["list_id"]
+        state = sandbox.control("GET", "state", query=f"list={list_id}")
+        rows = [m for x in state["lists"] if x["ID"] == list_id for m in x["members"]]
+        members[list_id] = {m["Email"].lower() for m in rows}
+        subscribed += [
+            (list_id, m["Email"].lower())
+            for m in rows
+            if not m["IsUnsubscribed"]
+            and (list_id, m["Email"].lower()) not in touched
+            and m["Email"].lower() not in old_partner_emails
+        ]
+    subscribed.sort()
+    picks = rng.sample(
+        subscribed, round(total * MAILJET_UNSUBSCRIBES) + round(total * MAILJET_EXCLUSIONS)
+    )
+    unsubscribes = picks[: round(total * MAILJET_UNSUBSCRIBES)]
+    excluded = sorted({email for _l, email in picks[len(unsubscribes) :]})
+    for list_id, email in unsubscribes:
+        sandbox.unsubscribe(list_id, email)
+    for email in excluded:
+        sandbox.exclude(email)
+    partner_emails = [p.email.lower() for p in bench_data.partners(sizes)]
+    employee_emails = [e.work_email.lower() for e in bench_data.employees(sizes)]
+    signups = []
+    n_signups = round(total * MAILJET_SIGNUPS)
+    while len(signups) < n_signups:
+        list_id = rng.choice(lists)["list_id"]
+        if len(signups) % 2:
+            email, kind = f"widget.{len(signups):06d}@example.net", "bare"
+        elif len(signups) % 10 == 4:
+            email, kind = rng.choice(employee_emails), "employee"
+        else:
+            email, kind = rng.choice(partner_emails), "partner"
+        if (
+            email in members[list_id]
+            or (list_id, email) in touched
+            or email in old_partner_emails
+            or any(s[0] == list_id and s[1] == email for s in signups)
+        ):
+            continue
+        sandbox.signup(list_id, email, "Widget Reader" if kind == "bare" else "")
+        signups.append([list_id, email, kind])
+    return {
+        "unsubscribes": [list(u) for u in unsubscribes],
+        "excluded": excluded,
+        "signups": signups,
+    }
 
 
 def verify_lists(sandbox: SandboxProcess, lists: list[dict]) -> list[str]:
@@ -194,8 +327,8 @@ def verify_lists(sandbox: SandboxProcess, lists: list[dict]) -> list[str]:
 
 
 # ---------------------------------------------------------------------- report
-def table(rows: list[tuple[str, str, str, str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
@@ -218,7 +351,7 @@ def main(argv=None) -> int:
         "--baseline", type=int, default=2_000, help="participants in the per-contact baseline"
     )
     parser.add_argument("--latency-ms", type=float, default=20)
-    parser.add_argument("--db", default="ems_bench")
+    parser.add_argument("--db", default=os.environ.get("BENCH_DB", "ems_bench"))
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
 
@@ -235,7 +368,8 @@ def main(argv=None) -> int:
         partners=args.partners,
         employees=args.employees,
     )
-    rows = bench_data.participants(sizes)
+    rows = list(itertools.islice(bench_data.iter_participants(sizes), args.baseline))
+    targets = TARGETS["1m" if args.participants >= 500_000 else "100k"]
     key, secret = "bench-key", "bench-" + secrets.token_urlsafe(12)
 
     with odoo_env.postgres(log) as server:
@@ -246,7 +380,7 @@ def main(argv=None) -> int:
         try:
             sandbox.start()
             log(f"sandbox on {sandbox.url} (--latency-ms {args.latency_ms:g})")
-            baseline = Baseline(sandbox, rows[: args.baseline])
+            baseline = Baseline(sandbox, rows)
             baseline.start()
             log(f"baseline: {args.baseline} managecontact calls, while Odoo installs")
 
@@ -320,6 +454,51 @@ def main(argv=None) -> int:
             log("no-change sync")
             second = measured_sync(python, conf, args.db, sandbox, "noop")
             log(f"no-change sync: {second['api_calls']} API calls, {second['wall_s']} s")
+            log("the night's changes, ERP side (ORM)")
+            erp = odoo_step(python, "delta", conf, args.db, [], "delta-erp")
+            log("the night's changes, Mailjet side (sandbox control endpoints)")
+            mj = mailjet_delta(
+                sandbox, first["lists"], erp, sizes, built["participants"], seed=20261129
+            )
+            night = {
+                "erp_new": len(erp["new"]),
+                "erp_declined": len(erp["declined"]),
+                "erp_partner_emails": len(erp["partner_emails"]),
+                "mailjet_unsubscribes": len(mj["unsubscribes"]),
+                "mailjet_signups": len(mj["signups"]),
+                "mailjet_excluded": len(mj["excluded"]),
+            }
+            log("changes: " + ", ".join(f"{k} {v}" for k, v in night.items()))
+            log("delta sync")
+            third = measured_sync(python, conf, args.db, sandbox, "delta")
+            log(f"delta sync: {third['api_calls']} API calls, {third['wall_s']} s")
+            with tempfile.NamedTemporaryFile(
+                "w", prefix="bench-expect-", suffix=".json", delete=False
+            ) as handle:
+                json.dump(
+                    {
+                        "excluded": mj["excluded"],
+                        "signups": mj["signups"],
+                        "must_decline": mj["unsubscribes"] + erp["declined"],
+                    },
+                    handle,
+                )
+                expect_path = handle.name
+            try:
+                verified = odoo_step(
+                    python,
+                    "verify",
+                    conf,
+                    args.db,
+                    ["--api-url", sandbox.url, "--expect", expect_path],
+                    "verify",
+                )
+            finally:
+                os.unlink(expect_path)
+            log(
+                f"row by row: {verified['rows']} participants checked, "
+                f"{verified['problem_count']} problems"
+            )
         finally:
             sandbox.stop()
             if args.keep:
@@ -332,114 +511,128 @@ def main(argv=None) -> int:
                 )
 
     lists = len(first["lists"])
-    changed = second["written"]["ems_campaign_participant"] + second["mailjet_writes"]
-    noop_budget = NOOP_CALLS_PER_LIST * lists + NOOP_CALLS_PER_1000_CHANGED * math.ceil(
-        changed / 1000
+    changes = sum(night.values())
+    max_calls = targets["initial_calls_per_list"] * lists
+    noop_budget = targets["noop_calls"](lists)
+    delta_budget = DELTA_CALLS_PER_LIST * lists + DELTA_CALLS_PER_1000_CHANGES * math.ceil(
+        changes / 1000
     )
     b_per = baseline.managecontact_calls / max(1, len(baseline.rows))
     ratio = b_per * built["participants"] / max(1, first["api_calls"])
-    peak = max(first["peak_rss_mb"], second["peak_rss_mb"])
+    peak = max(first["peak_rss_mb"], second["peak_rss_mb"], third["peak_rss_mb"])
     noop_erp_writes = sum(
         second["written"][t] for t in ("ems_campaign_participant", "res_partner", "hr_employee")
     )
+    delta_ok = (
+        third["state"] == "done"
+        and not third["errors"]
+        and third["out_of_sync"] == 0
+        and verified["problem_count"] == 0
+    )
+    load = max(x for r in (first, second, third) for x in r["load"])
     checks = {
-        "calls": first["api_calls"] <= MAX_CALLS,
-        "wall": first["wall_s"] <= MAX_WALL_S,
-        "rss": peak <= MAX_RSS_MB,
+        "calls": first["api_calls"] <= max_calls,
+        "wall": first["wall_s"] <= targets["initial_wall_s"],
+        "rss": peak <= targets["rss_mb"],
         "noop_calls": second["api_calls"] <= noop_budget,
+        "noop_wall": second["wall_s"] <= targets["noop_wall_s"],
         "noop_writes": second["mailjet_writes"] == 0 and noop_erp_writes == 0,
+        "delta_calls": third["api_calls"] <= delta_budget,
+        "delta_wall": third["wall_s"] <= targets["delta_wall_s"],
         "initial_ok": first["state"] == "done"
         and not first["errors"]
         and first["out_of_sync"] == 0
         and not problems,
         "noop_ok": second["state"] == "done" and not second["errors"],
+        "delta_ok": delta_ok,
     }
+
+    runs = (first, second, third)
+
+    def row(label, fmt, target=""):
+        return (label, *(fmt(r) for r in runs), target)
 
     print()
     print(
         table(
             [
-                ("", "initial sync", "no-change sync", "target"),
-                (
+                ("", "initial sync", "no-change sync", "delta sync", "target"),
+                row(
                     "API calls (sandbox)",
-                    str(first["api_calls"]),
-                    str(second["api_calls"]),
-                    f"<= {MAX_CALLS} / <= {noop_budget} ({NOOP_CALLS_PER_LIST}/list)",
+                    lambda r: str(r["api_calls"]),
+                    f"<= {max_calls} / <= {noop_budget} / <= {delta_budget}",
                 ),
-                (
+                row(
                     "  of which writes (POST/PUT/DELETE)",
-                    str(first["mailjet_writes"]),
-                    str(second["mailjet_writes"]),
+                    lambda r: str(r["mailjet_writes"]),
                     "no-change: 0",
                 ),
-                (
+                row(
                     "wall time of the sync (s)",
-                    f"{first['wall_s']:.1f}",
-                    f"{second['wall_s']:.1f}",
-                    f"<= {MAX_WALL_S:g} (initial)",
+                    lambda r: f"{r['wall_s']:.1f}",
+                    f"<= {targets['initial_wall_s']:g} / <= {targets['noop_wall_s']:g} / "
+                    f"<= {targets['delta_wall_s']:g}",
                 ),
-                (
-                    "Odoo process, start to end (s)",
-                    f"{first['process_s']:.1f}",
-                    f"{second['process_s']:.1f}",
-                    "",
+                row("Odoo process, start to end (s)", lambda r: f"{r['process_s']:.1f}"),
+                row(
+                    "load average (1 min) before / after",
+                    lambda r: f"{r['load'][0]:.1f} / {r['load'][1]:.1f}",
                 ),
-                (
+                row(
                     "peak RSS of the Odoo process (MB)",
-                    f"{first['peak_rss_mb']:.0f}",
-                    f"{second['peak_rss_mb']:.0f}",
-                    f"<= {MAX_RSS_MB:g}",
+                    lambda r: f"{r['peak_rss_mb']:.0f}",
+                    f"<= {targets['rss_mb']:g}",
                 ),
-                (
-                    "  RSS before the sync call (MB)",
-                    f"{first['rss_before_sync_mb']:.0f}",
-                    f"{second['rss_before_sync_mb']:.0f}",
-                    "",
-                ),
-                ("SQL queries", str(first["sql_queries"]), str(second["sql_queries"]), ""),
-                (
+                row("  RSS before the sync call (MB)", lambda r: f"{r['rss_before_sync_mb']:.0f}"),
+                row("SQL queries", lambda r: str(r["sql_queries"])),
+                row(
                     "participants written",
-                    str(first["written"]["ems_campaign_participant"]),
-                    str(second["written"]["ems_campaign_participant"]),
+                    lambda r: str(r["written"]["ems_campaign_participant"]),
                     "no-change: 0",
                 ),
-                (
+                row(
                     "partners / employees written",
-                    f"{first['written']['res_partner']} / {first['written']['hr_employee']}",
-                    f"{second['written']['res_partner']} / {second['written']['hr_employee']}",
+                    lambda r: f"{r['written']['res_partner']} / {r['written']['hr_employee']}",
                     "no-change: 0",
                 ),
-                (
+                row(
                     "campaigns written (last sync, counters)",
-                    str(first["written"]["utm_campaign"]),
-                    str(second["written"]["utm_campaign"]),
-                    "",
+                    lambda r: str(r["written"]["utm_campaign"]),
                 ),
-                (
+                row(
                     "pushed / unsubscribed in Mailjet",
-                    f"{first['pushed']} / {first['unsubscribed_in_mailjet']}",
-                    f"{second['pushed']} / {second['unsubscribed_in_mailjet']}",
-                    "",
+                    lambda r: f"{r['pushed']} / {r['unsubscribed_in_mailjet']}",
                 ),
-                (
+                row(
+                    "declined from Mailjet / new signups",
+                    lambda r: f"{r['declined_from_mailjet']} / {r['new_signups']}",
+                ),
+                row(
                     "lists done / errors",
-                    f"{first['lists_done']}/{first['lists_total']} / {first['errors']}",
-                    f"{second['lists_done']}/{second['lists_total']} / {second['errors']}",
-                    "",
+                    lambda r: f"{r['lists_done']}/{r['lists_total']} / {r['errors']}",
                 ),
-                ("run state", first["state"], second["state"], "done"),
+                row("run state", lambda r: r["state"], "done"),
             ]
         )
     )
     print()
+    for name, r in zip(("initial", "no-change", "delta"), runs, strict=True):
+        print(
+            f"API calls by kind, {name}: " + ", ".join(f"{k} {n}" for k, n in r["calls_by"].items())
+        )
     print(
-        "API calls by kind, initial:  "
-        + ", ".join(f"{k} {n}" for k, n in first["calls_by"].items())
+        f"the night: {night['erp_new']} new participants, {night['erp_declined']} declines, "
+        f"{night['erp_partner_emails']} partner addresses changed in the ERP "
+        f"({erp['erp_delta_s']} s through the ORM); {night['mailjet_unsubscribes']} "
+        f"unsubscribes, {night['mailjet_signups']} widget signups, "
+        f"{night['mailjet_excluded']} exclusions in Mailjet; {changes} changes in all"
     )
     print(
-        "API calls by kind, no-change: "
-        + ", ".join(f"{k} {n}" for k, n in second["calls_by"].items())
+        f"row by row: {verified['rows']} participants against their Mailjet lists, "
+        f"{verified['problem_count']} problems"
     )
+    for problem in verified["problems"]:
+        print(f"PROBLEM (delta): {problem}")
     print(
         f"baseline: {baseline.managecontact_calls} managecontact calls for "
         f"{len(baseline.rows)} participants in {baseline.wall_s:.1f} s while Odoo "
@@ -455,16 +648,28 @@ def main(argv=None) -> int:
     )
     for problem in problems:
         print(f"PROBLEM: {problem}")
-    if first["log"]:
-        print("initial run log: " + first["log"].replace("\n", " | ")[:1000])
+    for name, r in zip(("initial", "delta"), (first, third), strict=True):
+        if r["errors"] and r["log"]:
+            print(f"{name} run log: " + r["log"].replace("\n", " | ")[:1000])
     missed = [name for name, ok in checks.items() if not ok]
     print(f"targets: {', '.join(f'{k} {mark(v)}' for k, v in checks.items())}")
     print(f"make bench total: {time.monotonic() - total_started:.0f} s")
     print(
-        f"BENCH participants={built['participants']} api_calls={first['api_calls']} "
-        f"wall_s={first['wall_s']:.1f} noop_api_calls={second['api_calls']} "
-        f"noop_wall_s={second['wall_s']:.1f} peak_rss_mb={peak:.0f} "
-        f"baseline_calls_per_participant={b_per:.2f} call_ratio={ratio:.0f}",
+        bench_line(
+            participants=built["participants"],
+            lists=lists,
+            api_calls=first["api_calls"],
+            wall_s=first["wall_s"],
+            noop_api_calls=second["api_calls"],
+            noop_wall_s=second["wall_s"],
+            delta_api_calls=third["api_calls"],
+            delta_wall_s=third["wall_s"],
+            delta_ok=int(delta_ok),
+            peak_rss_mb=peak,
+            baseline_calls_per_participant=b_per,
+            call_ratio=ratio,
+            load_avg=load,
+        ),
         flush=True,
     )
     return 1 if missed else 0

@@ -8,6 +8,7 @@ on who the participants are without talking to each other.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 FIRST = (
@@ -82,8 +83,13 @@ class Sizes:
     partner_share: float = 0.30
     employee_share: float = 0.03
     declined_share: float = 0.05
-    bare_pool: int = 60_000  # distinct bare addresses; campaigns overlap in them
+    bare_pool: int = 0  # distinct bare addresses (0: 60 % of the participants)
     seed: int = 20260601
+
+    @property
+    def bare_addresses(self) -> int:
+        """Distinct bare addresses; campaigns overlap in them."""
+        return self.bare_pool or max(1, int(self.participants * 0.6))
 
 
 @dataclass(frozen=True)
@@ -159,9 +165,13 @@ def campaign_titles(sizes: Sizes) -> list[str]:
 
 def participants(sizes: Sizes) -> list[ParticipantRow]:
     """Every participant, campaign by campaign; distinct addresses within a campaign."""
+    return list(iter_participants(sizes))
+
+
+def iter_participants(sizes: Sizes) -> Iterator[ParticipantRow]:
+    """``participants`` one by one (1,000,000 rows need not sit in memory at once)."""
     rng = random.Random(sizes.seed + 3)
     partner_rows, employee_rows = partners(sizes), employees(sizes)
-    rows: list[ParticipantRow] = []
     base, extra = divmod(sizes.participants, sizes.campaigns)
     for c in range(sizes.campaigns):
         size = base + (1 if c < extra else 0)
@@ -171,7 +181,7 @@ def participants(sizes: Sizes) -> list[ParticipantRow]:
         picks = (
             [("partner", i) for i in rng.sample(range(len(partner_rows)), n_partner)]
             + [("employee", i) for i in rng.sample(range(len(employee_rows)), n_employee)]
-            + [("bare", j) for j in rng.sample(range(sizes.bare_pool), n_bare)]
+            + [("bare", j) for j in rng.sample(range(sizes.bare_addresses), n_bare)]
         )
         rng.shuffle(picks)
         for kind, i in picks:
@@ -183,9 +193,6 @@ def participants(sizes: Sizes) -> list[ParticipantRow]:
                 email = bare_address(i)
                 name = f"Reader {i}" if i % 2 else None
             declined = rng.random() < sizes.declined_share
-            rows.append(
-                ParticipantRow(
-                    c, kind, i, email, name, declined, rng.randint(1, 400) if declined else 0
-                )
+            yield ParticipantRow(
+                c, kind, i, email, name, declined, rng.randint(1, 400) if declined else 0
             )
-    return rows

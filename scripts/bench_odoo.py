@@ -81,15 +81,7 @@ def build(args) -> dict:
                 "api_url": args.api_url,
             }
         )
-        partner_rows = bench_data.partners(sizes)
-        partner_ids = []
-        for start in range(0, len(partner_rows), 2000):
-            batch = partner_rows[start : start + 2000]
-            partner_ids += (
-                env["res.partner"]
-                .create([{"name": p.name, "email": p.email, "ref": p.ref or False} for p in batch])
-                .ids
-            )
+        partner_ids = _insert_partners(env, bench_data.partners(sizes))
         out["partners_s"] = round(time.monotonic() - started, 1)
         employee_rows = bench_data.employees(sizes)
         employee_ids = (
@@ -110,10 +102,11 @@ def build(args) -> dict:
             ]
         )
         env.flush_all()
-        rows = bench_data.participants(sizes)
-        _insert_participants(env, rows, campaigns, partner_ids, employee_ids)
+        sample = _insert_participants(
+            env, bench_data.iter_participants(sizes), campaigns, partner_ids, employee_ids
+        )
         out["participants_s"] = round(time.monotonic() - started, 1)
-        out["checked"] = _check_against_orm(env, rows, campaigns, partner_ids, employee_ids)
+        out["checked"] = _check_against_orm(env, sample, campaigns, partner_ids, employee_ids)
         cr.commit()
         cr.execute("ANALYZE")
         cr.execute(
@@ -140,9 +133,8 @@ def _participant_values(env, rows, campaigns, partner_ids, employee_ids):
     """Every stored column the ORM fills on create, computed as the ORM computes it."""
     from odoo.addons.ems_mailjet.services.emails import normalize_email
 
-    partners = {
-        r["id"]: r for r in env["res.partner"].browse(partner_ids).read(["email", "name", "ref"])
-    }
+    env.cr.execute("SELECT id, email, name, ref FROM res_partner WHERE id = ANY(%s)", [partner_ids])
+    partners = {r[0]: {"email": r[1], "name": r[2], "ref": r[3]} for r in env.cr.fetchall()}
     employees = {
         r["id"]: r
         for r in env["hr.employee"]
@@ -164,7 +156,8 @@ def _participant_values(env, rows, campaigns, partner_ids, employee_ids):
             email = e["work_email"] or e["private_email"]
             name, number = e["name"], e["barcode"] or str(employee_id)
         else:
-            email, name, number = row.email, row.name, None
+            # the ORM names a bare address without a name after the address
+            email, name, number = row.email, row.name or row.email.strip(), None
         declined_at = None
         if row.declined:
             declined_at = now.replace(microsecond=0) - timedelta(days=row.declined_days_ago)
@@ -208,22 +201,108 @@ TYPES = (
 )
 
 
-def _insert_participants(env, rows, campaigns, partner_ids, employee_ids):
-    """One INSERT ... SELECT unnest(...) for all participants (source 'erp', active)."""
-    values = list(_participant_values(env, rows, campaigns, partner_ids, employee_ids))
-    arrays = [[v[col] for v in values] for col in COLUMNS]
-    unnest = ", ".join(f"%s::{t}[]" for t in TYPES)
-    env.cr.execute(
-        f"""INSERT INTO ems_campaign_participant
-                 ({", ".join(COLUMNS)}, source, active,
-                  create_uid, write_uid, create_date, write_date)
-            SELECT u.*, 'erp', true, %s, %s,
-                   now() at time zone 'UTC', now() at time zone 'UTC'
-              FROM unnest({unnest}) AS u""",
-        [env.uid, env.uid, *arrays],
-    )
+def _insert_participants(env, rows, campaigns, partner_ids, employee_ids, chunk=100_000):
+    """INSERT ... SELECT unnest(...) per 100,000 participants (source 'erp', active);
+    returns every 300th row or so, for ``_check_against_orm``."""
+    sample, batch = [], []
+
+    def flush():
+        values = list(_participant_values(env, batch, campaigns, partner_ids, employee_ids))
+        arrays = [[v[col] for v in values] for col in COLUMNS]
+        unnest = ", ".join(f"%s::{t}[]" for t in TYPES)
+        env.cr.execute(
+            f"""INSERT INTO ems_campaign_participant
+                     ({", ".join(COLUMNS)}, source, consent_source, active,
+                      create_uid, write_uid, create_date, write_date)
+                SELECT u.*, 'erp', 'erp', true, %s, %s,
+                       now() at time zone 'UTC', now() at time zone 'UTC'
+                  FROM unnest({unnest}) AS u""",
+            [env.uid, env.uid, *arrays],
+        )
+        batch.clear()
+
+    for n, row in enumerate(rows):
+        if n % 331 == 0 and len(sample) < 300:
+            sample.append(row)
+        batch.append(row)
+        if len(batch) >= chunk:
+            flush()
+    if batch:
+        flush()
     env.registry.clear_cache()
     env.invalidate_all()
+    return sample
+
+
+def _insert_partners(env, rows) -> list[int]:
+    """Partners with one INSERT: every column copied from a partner the ORM created, the
+    person's own ones (name, e-mail, reference) from the row; a sample of them is compared
+    with partners the ORM creates from the same values (rolled back)."""
+    from odoo.tools import email_normalize
+
+    template = env["res.partner"].create({"name": "Bench template", "email": "t@example.com"})
+    env.flush_all()
+    own = (
+        "id",
+        "name",
+        "email",
+        "email_normalized",
+        "ref",
+        "complete_name",
+        "commercial_partner_id",
+        "create_date",
+        "write_date",
+    )
+    env.cr.execute(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_name = 'res_partner' AND column_name <> ALL(%s)",
+        [list(own)],
+    )
+    copied = [r[0] for r in env.cr.fetchall()]
+    names = [r.name for r in rows]
+    emails = [r.email for r in rows]
+    normalized = [email_normalize(r.email, strict=False) for r in rows]
+    refs = [r.ref for r in rows]
+    env.cr.execute(
+        f"""INSERT INTO res_partner (name, complete_name, email, email_normalized, ref,
+                                     create_date, write_date, {", ".join(copied)})
+            SELECT u.name, u.name, u.email, u.norm, u.ref,
+                   now() at time zone 'UTC', now() at time zone 'UTC',
+                   {", ".join("t." + c for c in copied)}
+              FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])
+                   WITH ORDINALITY AS u(name, email, norm, ref, n)
+              JOIN res_partner t ON t.id = %s
+             ORDER BY u.n
+         RETURNING id""",
+        [names, emails, normalized, refs, template.id],
+    )
+    ids = sorted(r[0] for r in env.cr.fetchall())
+    env.cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", [ids])
+    template.unlink()
+    env.invalidate_all()
+    skip = {"id", "commercial_partner_id", "create_date", "write_date"}
+    with env.cr.savepoint(flush=False) as savepoint:
+        for i in range(0, len(rows), max(1, len(rows) // 50)):
+            row = rows[i]
+            orm = env["res.partner"].create(
+                {"name": row.name, "email": row.email, "ref": row.ref or False}
+            )
+            env.flush_all()
+            env.cr.execute(
+                "SELECT * FROM res_partner WHERE id IN %s ORDER BY id", [(orm.id, ids[i])]
+            )
+            names_ = [d[0] for d in env.cr.description]
+            sql_row, orm_row = (dict(zip(names_, r, strict=True)) for r in env.cr.fetchall())
+            diff = {
+                k: (orm_row[k], sql_row[k])
+                for k in names_
+                if k not in skip and orm_row[k] != sql_row[k]
+            }
+            if diff or sql_row["commercial_partner_id"] != sql_row["id"]:
+                raise SystemExit(f"bulk-inserted partner differs from the ORM's: {diff}")
+        savepoint.rollback()
+    env.invalidate_all()
+    return ids
 
 
 def _check_against_orm(env, rows, campaigns, partner_ids, employee_ids) -> int:
@@ -273,6 +352,155 @@ def _check_against_orm(env, rows, campaigns, partner_ids, employee_ids) -> int:
         savepoint.rollback()
     env.invalidate_all()
     return checked
+
+
+# ---------------------------------------------------------------------- delta
+def erp_delta(args) -> dict:
+    """The ERP half of a normal night, through the ORM as users and imports do it: new
+    participants (0.5 % of all, as partners, employees and bare addresses), declines
+    (0.2 %) and partners who changed their e-mail address (0.1 %)."""
+    import random
+
+    from odoo import SUPERUSER_ID, api
+
+    rng = random.Random(args.seed)
+    registry = _open(args.conf, args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        started = time.monotonic()
+        cr.execute(
+            "SELECT id, mailjet_list_id FROM utm_campaign WHERE mailjet_newsletter ORDER BY id"
+        )
+        campaigns = cr.fetchall()
+        cr.execute("SELECT count(*) FROM ems_campaign_participant")
+        total = cr.fetchone()[0]
+        n_new, n_decline, n_email = (max(1, round(total * f)) for f in (0.005, 0.002, 0.001))
+        cr.execute("SELECT campaign_id, email_normalized FROM ems_campaign_participant")
+        taken = set(cr.fetchall())
+        cr.execute("SELECT id, email_normalized FROM res_partner WHERE email IS NOT NULL")
+        partners = cr.fetchall()
+        cr.execute("SELECT id, lower(work_email) FROM hr_employee WHERE work_email IS NOT NULL")
+        employees = cr.fetchall()
+        # partners whose address changes: ones that are participants somewhere
+        cr.execute(
+            "SELECT DISTINCT partner_id FROM ems_campaign_participant"
+            " WHERE partner_id IS NOT NULL ORDER BY partner_id"
+        )
+        changing = rng.sample([r[0] for r in cr.fetchall()], n_email)
+        new_vals, new_rows = [], []
+        while len(new_vals) < n_new:
+            campaign_id, list_id = rng.choice(campaigns)
+            roll = rng.random()
+            if roll < 0.30:
+                pid, email = rng.choice(partners)
+                vals = {"partner_id": pid}
+            elif roll < 0.33:
+                eid, email = rng.choice(employees)
+                vals = {"employee_id": eid}
+            else:
+                email = f"new.{len(new_vals):06d}@leser.example.de"
+                vals = {"email": email, "name": f"New reader {len(new_vals)}"}
+            if (campaign_id, email) in taken or vals.get("partner_id") in changing:
+                continue
+            taken.add((campaign_id, email))
+            new_vals.append(dict(vals, campaign_id=campaign_id))
+            new_rows.append([int(list_id), email])
+        cr.execute(
+            """SELECT p.id, c.mailjet_list_id, p.email_normalized
+                 FROM ems_campaign_participant p JOIN utm_campaign c ON c.id = p.campaign_id
+                WHERE p.state = 'accepted' AND (p.partner_id IS NULL OR NOT p.partner_id = ANY(%s))
+                ORDER BY p.id""",
+            [changing],
+        )
+        declining = rng.sample(cr.fetchall(), n_decline)
+        participants = env["ems.campaign.participant"]
+        participants.create(new_vals)
+        participants.browse([r[0] for r in declining]).write({"state": "declined"})
+        changed = []
+        for partner in env["res.partner"].browse(changing):
+            old = partner.email
+            new = f"neu.{partner.id}@kunden.example.de"
+            partner.write({"email": new})
+            changed.append([partner.id, old, new])
+        env.flush_all()
+        cr.commit()
+        return {
+            "erp_delta_s": round(time.monotonic() - started, 1),
+            "new": new_rows,
+            "declined": [[int(r[1]), r[2]] for r in declining],
+            "partner_emails": changed,
+        }
+
+
+def verify(args) -> dict:
+    """Row by row: every newsletter campaign's participants against its Mailjet list
+    (``/_sandbox/state``): the same addresses, declined exactly where Mailjet has them
+    unsubscribed, the excluded flag where Mailjet excludes the address, and what the
+    night changed on either side arrived on the other."""
+    import urllib.request
+
+    from odoo import SUPERUSER_ID, api
+
+    with open(args.expect, encoding="utf-8") as handle:
+        expect = json.load(handle)
+    excluded = set(expect.get("excluded", []))
+    signups = {(int(a), b): kind for a, b, kind in expect.get("signups", [])}
+    registry = _open(args.conf, args.db)
+    problems: list[str] = []
+    rows = 0
+    with registry.cursor() as cr:
+        api.Environment(cr, SUPERUSER_ID, {})
+        cr.execute(
+            "SELECT id, mailjet_list_id FROM utm_campaign WHERE mailjet_newsletter ORDER BY id"
+        )
+        for campaign_id, list_id in cr.fetchall():
+            url = f"{args.api_url}_sandbox/state?list={list_id}"
+            with urllib.request.urlopen(url, timeout=120) as answer:  # noqa: S310 - loopback
+                state = json.load(answer)
+            found = [x for x in state["lists"] if str(x["ID"]) == str(list_id)]
+            if not found:
+                problems.append(f"list {list_id} missing in Mailjet")
+                continue
+            mailjet = {m["Email"].lower(): m["IsUnsubscribed"] for m in found[0]["members"]}
+            cr.execute(
+                """SELECT email_normalized, state, mailjet_synced_state, mailjet_excluded,
+                          source, partner_id, employee_id
+                     FROM ems_campaign_participant WHERE campaign_id = %s""",
+                [campaign_id],
+            )
+            erp = {r[0]: r[1:] for r in cr.fetchall()}
+            rows += len(erp)
+            for email in sorted(mailjet.keys() - erp.keys())[:5]:
+                problems.append(f"list {list_id}: {email} in Mailjet, no participant")
+            for email in sorted(erp.keys() - mailjet.keys())[:5]:
+                problems.append(f"list {list_id}: participant {email} not in Mailjet")
+            for email in sorted(erp.keys() & mailjet.keys()):
+                state_, synced, is_excluded, source, partner_id, employee_id = erp[email]
+                unsub = mailjet[email]
+                if (state_ == "declined") != unsub:
+                    problems.append(f"list {list_id}: {email} {state_} / unsubscribed={unsub}")
+                if synced != state_:
+                    problems.append(f"list {list_id}: {email} {state_}, synced state {synced}")
+                if bool(is_excluded) != (email in excluded):
+                    problems.append(f"list {list_id}: {email} excluded flag {is_excluded}")
+                kind = signups.get((int(list_id), email))
+                if kind and source != "mailjet":
+                    problems.append(f"list {list_id}: signup {email} has source {source}")
+                if kind == "partner" and not partner_id:
+                    problems.append(f"list {list_id}: signup {email} not linked to its partner")
+                if kind == "employee" and not employee_id:
+                    problems.append(f"list {list_id}: signup {email} not linked to its employee")
+        for list_id, email in expect.get("must_decline", []):
+            cr.execute(
+                """SELECT p.state FROM ems_campaign_participant p
+                     JOIN utm_campaign c ON c.id = p.campaign_id
+                    WHERE c.mailjet_list_id = %s AND p.email_normalized = %s""",
+                [str(list_id), email],
+            )
+            got = cr.fetchone()
+            if not got or got[0] != "declined":
+                problems.append(f"list {list_id}: {email} should be declined, is {got}")
+    return {"rows": rows, "problems": problems[:50], "problem_count": len(problems)}
 
 
 # ---------------------------------------------------------------------- sync
@@ -348,7 +576,7 @@ def sync(args) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("build", "sync"))
+    parser.add_argument("step", choices=("build", "sync", "delta", "verify"))
     parser.add_argument("--conf", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--out", required=True)
@@ -359,8 +587,11 @@ def main(argv=None) -> int:
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--employees", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--expect", help="verify: JSON of what the night changed")
     args = parser.parse_args(argv)
-    result = build(args) if args.step == "build" else sync(args)
+    steps = {"build": build, "sync": sync, "delta": erp_delta, "verify": verify}
+    result = steps[args.step](args)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle, default=str)
     return 0

@@ -127,6 +127,10 @@ class InMemoryParticipants:
         return next((r for r in self.rows.values() if r.email == email), None)
 
     # -- ParticipantStore
+    def maps_properties(self) -> bool:
+        """This double keeps no contact properties."""
+        return False
+
     def participants(self) -> list[Participant]:
         return [row.snapshot() for row in self.rows.values()]
 

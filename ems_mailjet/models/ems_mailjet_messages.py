@@ -160,6 +160,8 @@ MESSAGES = {
     "op_delete_contact": _lt("erasing contact %(contact_id)s"),
     "op_excluded": _lt("the contacts excluded from marketing"),
     "op_signups": _lt("the signups of list %(list_id)s"),
+    "op_all_signups": _lt("the signups of all lists"),
+    "op_contact_emails": _lt("the addresses of all contacts"),
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),
     "op_campaign_statistics": _lt("the statistics of campaign %(campaign_id)s"),

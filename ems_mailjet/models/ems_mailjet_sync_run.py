@@ -179,11 +179,12 @@ class EmsMailjetSyncRun(models.Model):
             with interface._gateway() as gateway:
                 ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
                 self._check_webhook(interface, gateway)
+                overview = campaigns._mailjet_overview(self, gateway, ensured)
                 for done, campaign in enumerate(campaigns):
                     if deadline and fields.Datetime.now() >= deadline:
                         self._log("window_ended", {"count": len(campaigns) - done})
                         return "partial"
-                    campaign._mailjet_sync(self, gateway, ensured[campaign.id])
+                    campaign._mailjet_sync(self, gateway, ensured[campaign.id], overview)
                     cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -10,6 +10,7 @@ from odoo.tools import SQL
 from ..services.matching import EmployeeRecord, PartnerRecord
 from ..services.protection import BLACKLISTED, HARD_BOUNCE
 from ..services.records import Checkpoint, Participant, external_id, stored_id
+from ..services.sync import Summary
 
 QUIET = {
     "tracking_disable": True,
@@ -43,34 +44,48 @@ class OdooParticipantStore:
 
     # ------------------------------------------------------------------ reading
     def participants(self):
-        records = self.model.search_fetch(
-            [("campaign_id", "=", self.campaign.id), ("mailjet_erased", "=", False)],
-            list(self.FIELDS) + ["email_normalized"],
-            order="id",
+        """Snapshots of the campaign's participants (erased ones left out), read with one
+        plain query: a list of 5,000 would spend most of its time building ORM records."""
+        self.model.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, email, name, state, declined_at, mailjet_synced_state,
+                          mailjet_contact_id, mailjet_excluded, mailjet_refused_email,
+                          email_normalized
+                     FROM ems_campaign_participant
+                    WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE
+                 ORDER BY id""",
+                campaign=self.campaign.id,
+            )
         )
-        suppressed = self.env["ems.mailjet.suppression"]._suppressed(
-            set(records.mapped("email_normalized"))
-        )
+        rows = self.env.cr.fetchall()
+        suppressed = self.env["ems.mailjet.suppression"]._suppressed({row[9] for row in rows})
         blocked = self._push_blocked()
-        properties = self._properties(records)
+        # Property values come from partners, employees and the campaign: read through the
+        # ORM, and only when the interface maps any.
+        properties = self._properties(self.model.browse([row[0] for row in rows]))
         return [
             Participant(
-                key=p.id,
-                email=p.email or "",
-                name=p.name or "",
-                state=p.state,
-                declined_at=p.declined_at,
-                synced_state=p.mailjet_synced_state or None,
-                mailjet_contact_id=external_id(p.mailjet_contact_id),
-                excluded=p.mailjet_excluded,
-                suppressed=p.email_normalized in suppressed,
-                refused_email=p.mailjet_refused_email or "",
-                push_blocked=blocked.get(p.id, ""),
-                properties=properties.get(p.id),
-                properties_synced=p.mailjet_properties_synced or "",
+                key=row[0],
+                email=row[1] or "",
+                name=row[2] or "",
+                state=row[3],
+                declined_at=row[4],
+                synced_state=row[5] or None,
+                mailjet_contact_id=external_id(row[6]),
+                excluded=bool(row[7]),
+                suppressed=row[9] in suppressed,
+                refused_email=row[8] or "",
+                push_blocked=blocked.get(row[0], ""),
+                properties=properties.get(row[0]),
+                properties_synced=row[10] or "",
             )
-            for p in records
+            for row in rows
         ]
+
+    def maps_properties(self):
+        """Whether the interface sends contact properties with the contacts."""
+        return bool(self.campaign.sudo().mailjet_interface_id.property_ids)
 
     def _properties(self, records):
         """Participant id → its contact property values (Mailjet name → typed value),
@@ -116,6 +131,30 @@ class OdooParticipantStore:
             pid: HARD_BOUNCE if bounced else BLACKLISTED
             for pid, bounced, _listed in self.env.cr.fetchall()
         }
+
+    def summary(self, excluded_emails):
+        """``services.sync.Summary`` with one aggregate query: what the participants
+        predict Mailjet holds, without loading them. Addresses are unique per campaign,
+        so counting rows counts addresses; erased participants are left out as in
+        ``participants``. A participant waiting for a push counts even when the engine will
+        hold it back (a refused or suppressed address): such a list is synced in full."""
+        self.model.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FILTER (WHERE mailjet_synced_state IS NOT NULL),
+                          count(*) FILTER (WHERE mailjet_synced_state = 'declined'),
+                          count(*) FILTER (WHERE mailjet_synced_state IS NOT NULL
+                                             AND mailjet_excluded),
+                          count(*) FILTER (WHERE mailjet_synced_state IS DISTINCT FROM state),
+                          count(*) FILTER (WHERE coalesce(mailjet_excluded, false)
+                                                 <> (email_normalized = ANY(%(excluded)s)))
+                     FROM ems_campaign_participant
+                    WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE""",
+                excluded=sorted(excluded_emails),
+                campaign=self.campaign.id,
+            )
+        )
+        return Summary(*self.env.cr.fetchone())
 
     def get_checkpoint(self):
         return Checkpoint.from_dict(self.campaign.sudo().mailjet_checkpoint)
@@ -175,11 +214,15 @@ class OdooParticipantStore:
 
     def add_participants(self, new):
         """Create the new participants; return their ids by address."""
-        existing = set(
-            self.model.search_fetch(
-                [("campaign_id", "=", self.campaign.id)], ["email_normalized"]
-            ).mapped("email_normalized")
+        self.model.flush_model(["campaign_id", "email_normalized"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT email_normalized FROM ems_campaign_participant"
+                " WHERE campaign_id = %(campaign)s",
+                campaign=self.campaign.id,
+            )
         )
+        existing = {row[0] for row in self.env.cr.fetchall()}
         # An erased address comes back only with the customer's consent recorded by a
         # campaign manager, not with a signup the sync reads.
         existing |= self.env["ems.mailjet.suppression"]._suppressed({p.email for p in new})
@@ -277,14 +320,32 @@ class OdooParticipantStore:
         self.model.browse(keys).invalidate_recordset([column, "write_uid", "write_date"])
 
     def _propagate(self, field_name, keys):
-        """Exclusions and contact ids also show on the linked partner or employee."""
-        participants = self.model.browse(list(keys))
-        for target in ("partner_id", "employee_id"):
-            linked = participants.filtered(target)
-            for participant in linked:
-                record = participant[target].sudo()
-                if record[field_name] != participant[field_name]:
-                    record.with_context(**QUIET)[field_name] = participant[field_name]
+        """Exclusions and contact ids also show on the linked partner or employee: one
+        UPDATE per table (the fields are plain, nothing is computed from them)."""
+        keys = list(keys)
+        if not keys:
+            return
+        for target, model_name in (("partner_id", "res.partner"), ("employee_id", "hr.employee")):
+            model = self.env[model_name].sudo()
+            model.flush_model([field_name])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE %(table)s r
+                          SET %(column)s = p.%(column)s, write_uid = %(uid)s,
+                              write_date = now() at time zone 'UTC'
+                         FROM ems_campaign_participant p
+                        WHERE p.id = ANY(%(keys)s) AND p.%(link)s = r.id
+                          AND r.%(column)s IS DISTINCT FROM p.%(column)s
+                    RETURNING r.id""",
+                    table=SQL.identifier(model._table),
+                    column=SQL.identifier(field_name),
+                    link=SQL.identifier(target),
+                    uid=self.env.uid,
+                    keys=keys,
+                )
+            )
+            changed = [r[0] for r in self.env.cr.fetchall()]
+            model.browse(changed).invalidate_recordset([field_name, "write_uid", "write_date"])
 
 
 def _sources(participant, campaign_title):

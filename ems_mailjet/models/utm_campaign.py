@@ -1,15 +1,18 @@
+import logging
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..services.engagement import activity_budget, message_activity
-from ..services.errors import MailjetError, MailjetNotFound
+from ..services.errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from ..services.notes import Note
-from ..services.records import external_id, stored_id
-from ..services.sync import sync_list
+from ..services.records import Checkpoint, external_id, stored_id
+from ..services.sync import survey, sync_list
 from ..services.webhook import MailjetEvent
 from .participant_store import OdooParticipantStore
+
+_logger = logging.getLogger(__name__)
 
 # Statistics change slowly; reading them once per list every few hours keeps a sync that
 # finds nothing to do at four calls per list.
@@ -178,9 +181,29 @@ class UtmCampaign(models.Model):
         """``(campaign id, list name, stored list id)`` for ``MailjetGateway.ensure_lists``."""
         return [(c.id, c._mailjet_list_name(), external_id(c.mailjet_list_id)) for c in self]
 
-    def _mailjet_sync(self, run, gateway, ensured):
+    def _mailjet_overview(self, run, gateway, ensured):
+        """What Mailjet says about all these campaigns' lists at once
+        (``services.sync.survey``), or None when it cannot tell: the error goes to the
+        run's log and each list reads its own."""
+        lists = [
+            (e.list_id, e.subscriber_count, Checkpoint.from_dict(c.sudo().mailjet_checkpoint))
+            for c in self
+            for e in [ensured[c.id]]
+            if e.list_id and not e.created and not e.error
+        ]
+        try:
+            return survey(gateway, lists)
+        except MailjetAuthFailed:
+            raise
+        except MailjetError as error:
+            _logger.warning("Mailjet overview of all lists failed, reading each list: %s", error)
+            run._log_error(error)
+            return None
+
+    def _mailjet_sync(self, run, gateway, ensured, overview=None):
         """Sync this campaign's list (``ensured``: its ``EnsuredList``) and add what happened
-        to ``run``. The campaign is written once, whatever the outcome."""
+        to ``run``. The campaign is written once, whatever the outcome. ``overview``: the
+        run's ``services.sync.Overview`` of all lists."""
         self.ensure_one()
         if ensured.deleted:
             self.write({"mailjet_list_deleted": True})
@@ -196,7 +219,18 @@ class UtmCampaign(models.Model):
             "mailjet_list_deleted": False,
         }
         try:
-            report = sync_list(gateway, ensured.list_id, store, known_empty=ensured.created)
+            list_overview = None
+            if overview is not None:
+                list_overview = overview.for_list(
+                    ensured.list_id, store.get_checkpoint(), created=ensured.created
+                )
+            report = sync_list(
+                gateway,
+                ensured.list_id,
+                store,
+                known_empty=ensured.created,
+                overview=list_overview,
+            )
             values.update(self._mailjet_report_values(report))
             if ensured.created:
                 values["mailjet_stats_at"] = fields.Datetime.now()  # nothing sent to it yet

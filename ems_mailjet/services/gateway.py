@@ -43,9 +43,7 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception,
-    retry_if_result,
     stop_after_attempt,
-    stop_after_delay,
     wait_exponential,
     wait_random,
 )
@@ -130,6 +128,9 @@ class EnsuredList:
     adopted: bool = False  # found by name (the stored id was empty or stale)
     deleted: bool = False  # the stored list was deleted in Mailjet; nothing was created
     error: Note | None = None
+    # Mailjet's SubscriberCount when the list was read (every member, unsubscribed and
+    # excluded ones included); None for a list created in this run.
+    subscriber_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ class MailjetGateway:
         self._sleep = sleep
         self.calls = 0  # HTTP requests sent, retries included
         self._property_names: set[str] | None = None  # contactmetadata, once read
+        self._contact_emails: dict[int, str] | None = None
 
     def __repr__(self) -> str:
         return f"<MailjetGateway url={self.api_url!r} key={self._key_hint!r}>"
@@ -371,8 +373,17 @@ class MailjetGateway:
             self.rename_list(current.id, name)
             by_name.pop(current.name.strip().casefold(), None)
             by_name[name.casefold()] = current
-            return EnsuredList(ref, current.id, name, renamed=True, adopted=adopted)
-        return EnsuredList(ref, current.id, name, adopted=adopted)
+            return EnsuredList(
+                ref,
+                current.id,
+                name,
+                renamed=True,
+                adopted=adopted,
+                subscriber_count=current.subscriber_count,
+            )
+        return EnsuredList(
+            ref, current.id, name, adopted=adopted, subscriber_count=current.subscriber_count
+        )
 
     # ------------------------------------------------------------------ reading
     def count_members(self, list_id: int, unsubscribed: bool | None = None) -> int:
@@ -429,12 +440,38 @@ class MailjetGateway:
         filters: dict[str, Any] = {"ContactsList": list_id}
         if since not in (None, ""):
             filters["MinConfirmAt"] = since
-        return [
-            _signup(row)
-            for row in self._pages(
-                "contactslistsignup", Op("signups", {"list_id": list_id}), filters
-            )
-        ]
+        rows = self._pages("contactslistsignup", Op("signups", {"list_id": list_id}), filters)
+        return [_signup(row) for row in rows]
+
+    def count_contacts(self) -> int:
+        """Contacts of the whole account (one countOnly call)."""
+        return self._count("contact", Op("contact_emails"), {"countOnly": 1})
+
+    def contact_emails(self) -> dict[int, str]:
+        """Contact id → address of every contact of the account, read once per gateway
+        (pages of 1,000): cheaper than one call per contact when many are unknown."""
+        if self._contact_emails is None:
+            self._contact_emails = {
+                int(row["ID"]): str(row.get("Email") or "")
+                for row in self._pages("contact", Op("contact_emails"))
+            }
+        return self._contact_emails
+
+    def contact_emails_loaded(self) -> bool:
+        return self._contact_emails is not None
+
+    def all_signups(self, since: Any = None) -> dict[int, list[Signup]]:
+        """Widget signups of every list, by list id, as ``signups`` reads them for one:
+        one paged read filtered by time alone instead of one read per list."""
+        filters: dict[str, Any] = {}
+        if since not in (None, ""):
+            filters["MinConfirmAt"] = since
+        by_list: dict[int, list[Signup]] = {}
+        for row in self._pages("contactslistsignup", Op("all_signups"), filters):
+            list_id = _int_or_none(row.get("ListID") or row.get("ContactsList"))
+            if list_id is not None:
+                by_list.setdefault(list_id, []).append(_signup(row))
+        return by_list
 
     def find_contact(self, email: str) -> ContactRow | None:
         """The contact with this address, or None when Mailjet has none."""
@@ -561,23 +598,51 @@ class MailjetGateway:
         If Mailjet becomes unavailable part-way, the jobs already submitted are still
         polled, the result says so in ``interrupted`` and holds what was confirmed.
         """
-        if action not in _BULK_ACTIONS:
-            raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
-        result = PushResult(action=action, submitted=len(contacts))
-        jobs: list[tuple[int, list[PushContact]]] = []
+        return self.push_many(list_id, [(action, contacts)])[0]
+
+    def push_many(
+        self, list_id: int, batches: Sequence[tuple[str, Sequence[PushContact]]]
+    ) -> list[PushResult]:
+        """``push`` for several actions on one list: every chunk of every batch is
+        submitted (in order) before the jobs are polled together, so their waits overlap.
+        Once Mailjet is unavailable nothing more is submitted; the later batches come
+        back empty with ``interrupted`` set."""
+        for action, _contacts in batches:
+            if action not in _BULK_ACTIONS:
+                raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
+        results = [PushResult(action=action, submitted=len(c)) for action, c in batches]
+        jobs: list[tuple[int, list[PushContact], PushResult]] = []
+        interrupted: MailjetUnavailable | None = None
         try:
-            self.ensure_property_definitions(contacts)
-            for start in range(0, len(contacts), self.chunk_size):
-                chunk = list(contacts[start : start + self.chunk_size])
-                jobs.extend(self._submit(list_id, action, chunk, result))
+            self.ensure_property_definitions([c for _action, cs in batches for c in cs])
         except MailjetUnavailable as exc:
-            result.interrupted = exc
+            interrupted = exc
+        for (action, contacts), result in zip(batches, results, strict=True):
+            if interrupted is not None:
+                result.interrupted = interrupted
+                continue
+            try:
+                for start in range(0, len(contacts), self.chunk_size):
+                    chunk = list(contacts[start : start + self.chunk_size])
+                    submitted = self._submit(list_id, action, chunk, result)
+                    jobs.extend((job_id, part, result) for job_id, part in submitted)
+            except MailjetUnavailable as exc:
+                interrupted = result.interrupted = exc
+        last: dict[int, dict] = {}
         try:
-            for job_id, chunk in jobs:
-                self._finish_job(list_id, job_id, chunk, result)
+            self._poll_jobs(list_id, [job_id for job_id, _c, _r in jobs], last)
         except MailjetUnavailable as exc:
-            result.interrupted = result.interrupted or exc
-        return result
+            # What was read final still counts; the rest is sent again next run.
+            for result in results:
+                result.interrupted = result.interrupted or exc
+            jobs = [j for j in jobs if _job_status(last.get(j[0], {})) in _FINAL_JOB_STATES]
+        try:
+            for job_id, chunk, result in jobs:
+                self._finish_job(list_id, job_id, last[job_id], chunk, result)
+        except MailjetUnavailable as exc:
+            for result in results:
+                result.interrupted = result.interrupted or exc
+        return results
 
     def _submit(self, list_id, action, chunk, result) -> list[tuple[int, list[PushContact]]]:
         """POST one chunk; if Mailjet refuses the whole request (400), split it in halves
@@ -614,15 +679,14 @@ class MailjetGateway:
         result.job_ids.append(job_id)
         return [(job_id, chunk)]
 
-    def _finish_job(self, list_id, job_id, chunk, result: PushResult) -> None:
-        """The outcome of one job, contact by contact.
+    def _finish_job(self, list_id, job_id, job: dict, chunk, result: PushResult) -> None:
+        """The outcome of one job (``job``: as last polled), contact by contact.
 
         The error file is read whenever the job names one (or reports an error), whatever
         its status: Mailjet may end a job in ``Error`` although it applied every contact
         but the refused ones. When the file cannot be read or understood, or the job
         failed without one, the list itself is read back to see what was applied.
         """
-        job = self._poll_job(list_id, job_id)
         status = str(job.get("Status", "")).lower()
         params = {"job_id": job_id, "action": result.action, "count": len(chunk)}
         if status not in _FINAL_JOB_STATES:
@@ -703,27 +767,31 @@ class MailjetGateway:
         rows = body.get("Data") or []
         return bool(rows[0].get("IsUnsubscribed")) if rows else None
 
-    def _poll_job(self, list_id: int, job_id: int) -> dict:
-        def read() -> dict:
-            body = self._get(
-                "contactslist_managemanycontacts",
-                Op("job_state", {"job_id": job_id}),
-                id=list_id,
-                action_id=job_id,
-            )
-            return self._first(body)
-
+    def _poll_jobs(self, list_id: int, job_ids: Sequence[int], last: dict[int, dict]) -> None:
+        """Poll the jobs in turn until each is final (or the polling policy gives up):
+        one wait between rounds, whatever the number of jobs. ``last`` receives each
+        job as last read (also when a ``MailjetUnavailable`` stops the polling)."""
         polling = self.polling
-        poller = Retrying(
-            retry=retry_if_result(
-                lambda job: str(job.get("Status", "")).lower() not in _FINAL_JOB_STATES
-            ),
-            stop=stop_after_attempt(polling.max_polls) | stop_after_delay(polling.timeout),
-            wait=wait_exponential(multiplier=polling.initial_wait, max=polling.max_wait),
-            sleep=self._sleep,
-            retry_error_callback=lambda state: state.outcome.result(),
-        )
-        return poller(read)
+        pending = list(job_ids)
+        started = time.monotonic()
+        for attempt in range(1, polling.max_polls + 1):
+            still = []
+            for job_id in pending:
+                last[job_id] = self._first(
+                    self._get(
+                        "contactslist_managemanycontacts",
+                        Op("job_state", {"job_id": job_id}),
+                        id=list_id,
+                        action_id=job_id,
+                    )
+                )
+                if _job_status(last[job_id]) not in _FINAL_JOB_STATES:
+                    still.append(job_id)
+            pending = still
+            if not pending or time.monotonic() - started >= polling.timeout:
+                return
+            if attempt < polling.max_polls:
+                self._sleep(min(polling.max_wait, polling.initial_wait * 2 ** (attempt - 1)))
 
     def _job_contact_errors(self, job_id: int, summary: str, job: dict) -> dict[str, str] | None:
         """E-mail → reason, from the job's error file (``ErrorFile``, a path under
@@ -1003,13 +1071,8 @@ def _pick(row: dict, *names: str) -> Any:
     return None
 
 
-def _contact_row(row: dict) -> ContactRow:
-    return ContactRow(
-        id=int(row["ID"]),
-        email=str(row.get("Email", "")),
-        name=str(row.get("Name") or ""),
-        excluded=bool(row.get("IsExcludedFromCampaigns")),
-    )
+def _job_status(job: dict) -> str:
+    return str(job.get("Status", "")).lower()
 
 
 def _signup(row: dict) -> Signup:
@@ -1027,6 +1090,15 @@ def _signup(row: dict) -> Signup:
         raw_confirm_at=row.get("ConfirmAt") if confirm_at else None,
         signup_ip=str(row.get("SignupIp") or ""),
         confirm_ip=str(row.get("ConfirmIp") or "") if confirm_at else "",
+    )
+
+
+def _contact_row(row: dict) -> ContactRow:
+    return ContactRow(
+        id=int(row["ID"]),
+        email=str(row.get("Email", "")),
+        name=str(row.get("Name") or ""),
+        excluded=bool(row.get("IsExcludedFromCampaigns")),
     )
 
 

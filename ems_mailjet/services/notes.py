@@ -63,6 +63,8 @@ OPERATIONS = frozenset(
         "delete_contact",  # contact_id: GDPR erasure
         "excluded",  # the contacts excluded from marketing
         "signups",  # list_id
+        "all_signups",
+        "contact_emails",
         "list_statistics",  # list_id
         "list_campaigns",  # list_id
         "campaign_statistics",  # campaign_id

@@ -23,10 +23,24 @@ wrong does the run page through Mailjet (``Limit=1000``):
   otherwise one call per unknown id or, when cheaper, the list's contacts);
 * excluded ≠ prediction → read the list's excluded contacts.
 
-A run that finds nothing to do therefore costs four calls and writes nothing on either
-side. Pushes go only to participants whose state differs from ``synced_state``; they are
+Without an overview a list that finds nothing to do costs these four calls.
+
+All lists at once (``survey``, once per run). The read of all lists already carries each
+list's ``SubscriberCount`` (every member); one paged read of ``contactslistsignup``
+filtered by time alone holds the signups of every list since the oldest checkpoint; one
+paged read holds every contact excluded from campaigns. With that ``Overview`` a list is
+*quiet* when its participants, summed up by the store in one aggregate query
+(``Summary``), predict the SubscriberCount, no signup is new, no exclusion flag differs and
+nothing waits to be pushed; then one count of its unsubscribed members decides. Equal:
+nothing changed, no participant is loaded, nothing is written (one call per list).
+Different, or any condition unmet: the list is synced as above, the overview standing in
+for the reads it makes redundant (the signups, the excluded contacts, and the member count
+when the SubscriberCount equals the prediction; otherwise the list is counted itself).
+
+Pushes go only to participants whose state differs from ``synced_state``; they are
 marked synced once Mailjet's job confirmed them, so a run cut short (crash, outage,
-end of the window) is finished by the next one.
+end of the window) is finished by the next one. The unsubscribe and the add jobs of
+a list are submitted before either is polled, so their waits overlap.
 """
 
 from __future__ import annotations
@@ -62,11 +76,15 @@ from .records import (
 )
 
 __all__ = [
+    "ListOverview",
     "MailjetPort",
+    "Overview",
     "ParticipantStore",
     "RunReport",
     "plan_list",
     "pull",
+    "summarize",
+    "survey",
     "sync_list",
 ]
 
@@ -76,6 +94,7 @@ PULL_NONE = "counts only"
 PULL_UNSUBSCRIBED = "unsubscribed members"
 PULL_FULL = "all members"
 PULL_NEW_LIST = "new list"
+PULL_QUIET = "one count"
 
 
 @runtime_checkable
@@ -209,18 +228,30 @@ def sync_list(
     full: bool = False,
     known_empty: bool = False,
     recount: bool = True,
+    overview: ListOverview | None = None,
 ) -> RunReport:
     """Sync one list both ways; never raises for Mailjet trouble except bad credentials.
 
     ``full`` reads the whole list even when the counts agree (a periodic safety net);
     ``known_empty`` skips reading a list this run just created. ``recount`` re-reads the
-    list counters after a push (three calls) so that ``report.counters`` is exact.
+    list counters after a push so that ``report.counters`` is exact. ``overview`` is what
+    the run's account-wide reads (``survey``) know of this list; with it a list on which
+    nothing changed costs one call and no participant is loaded.
     """
     started = time.monotonic()
     calls_before = mailjet.calls
     report = RunReport(list_id=list_id, list_created=known_empty)
     try:
-        _run(mailjet, list_id, store, report, full=full, known_empty=known_empty, recount=recount)
+        _run(
+            mailjet,
+            list_id,
+            store,
+            report,
+            full=full,
+            known_empty=known_empty,
+            recount=recount,
+            overview=overview,
+        )
     except MailjetAuthFailed:
         raise
     except MailjetError as exc:
@@ -233,30 +264,81 @@ def sync_list(
     return report
 
 
-def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None:
-    participants = list(store.participants())
+def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overview) -> None:
     checkpoint = store.get_checkpoint()
+    if overview is not None and not (full or known_empty):
+        overview = _quiet_list(mailjet, list_id, store, checkpoint, overview, report)
+        if overview is None:
+            return  # nothing changed on either side
+    participants = list(store.participants())
 
     plan, report.counters, report.pull = plan_list(
-        mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
+        mailjet,
+        list_id,
+        participants,
+        checkpoint,
+        full=full,
+        known_empty=known_empty,
+        overview=overview,
     )
     for line in plan.invalid + plan.notes:
         report.add(line)
 
     created = _apply_to_erp(plan, store, report)
-    if plan.checkpoint is not None and plan.checkpoint != checkpoint:
-        store.set_checkpoint(plan.checkpoint)
+    new_checkpoint = plan.checkpoint
+    if overview is not None:
+        new_checkpoint = overview.advance(new_checkpoint)
+    if new_checkpoint is not None and new_checkpoint != checkpoint:
+        store.set_checkpoint(new_checkpoint)
 
-    # Unsubscribes first: if the run is cut short, the safe half is done.
-    pushed = False
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
-    for action, contacts, state in (
-        (UNSUB, plan.to_unsubscribe, DECLINED),
-        (ADD, plan.to_add, ACCEPTED),
-    ):
-        if not contacts:
-            continue
-        result = mailjet.push(list_id, action, contacts)
+    pushed = _push(mailjet, list_id, store, plan, report, confirmed_states)
+
+    if pushed and recount:
+        if known_empty:
+            # A list this run created holds exactly what Mailjet just confirmed; only the
+            # account-wide exclusion flag has to be asked. A wrong guess (a job applied in
+            # part) shows in the next run's counts, which then read the list.
+            unsubscribed = report.unsubscribed_in_mailjet
+            total = report.pushed + unsubscribed
+        else:
+            total = mailjet.count_members(list_id)
+            unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
+        after = _after_run(participants, plan, confirmed_states, created)
+        if overview is not None and overview.excluded_emails is not None:
+            # The run knows every excluded address of the account, and reconcile flagged
+            # each participant with it: no need to ask the list.
+            excluded = len(_ErpKnowledge(after).excluded)
+        else:
+            excluded = mailjet.count_excluded(list_id)
+            _refresh_exclusions(mailjet, list_id, store, excluded, after)
+        report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
+
+
+def _push(mailjet, list_id, store, plan, report, confirmed_states) -> bool:
+    """Send what the plan says to Mailjet and mark what it confirmed (added to
+    ``confirmed_states``); whether anything was confirmed. Raises when Mailjet became
+    unavailable, after marking what it confirmed."""
+    # Unsubscribes first: if the run is cut short, the safe half is done. Both batches
+    # are submitted before their jobs are polled, so the waits overlap.
+    pushed = False
+    batches = [
+        (action, contacts, state)
+        for action, contacts, state in (
+            (UNSUB, plan.to_unsubscribe, DECLINED),
+            (ADD, plan.to_add, ACCEPTED),
+        )
+        if contacts
+    ]
+    if batches and hasattr(mailjet, "push_many"):
+        results = mailjet.push_many(list_id, [(a, c) for a, c, _s in batches])
+    else:
+        results = []
+        for action, contacts, _state in batches:
+            results.append(mailjet.push(list_id, action, contacts))
+            if results[-1].interrupted:
+                break
+    for (action, contacts, state), result in zip(batches, results, strict=False):
         pushed = pushed or bool(result.succeeded)
         confirmed = {key: state for c in result.succeeded for key in c.keys}
         if confirmed:
@@ -279,24 +361,11 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount) -> None
             store.mark_refused(refusals)
         for line in result.job_errors:
             report.add(line)
+    for result in results:
         if result.interrupted:
             # What Mailjet confirmed is marked; the rest is sent again next run.
             raise result.interrupted
-
-    if pushed and recount:
-        if known_empty:
-            # A list this run created holds exactly what Mailjet just confirmed; only the
-            # account-wide exclusion flag has to be asked. A wrong guess (a job applied in
-            # part) shows in the next run's counts, which then read the list.
-            unsubscribed = report.unsubscribed_in_mailjet
-            total = report.pushed + unsubscribed
-        else:
-            total = mailjet.count_members(list_id)
-            unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
-        excluded = mailjet.count_excluded(list_id)
-        report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
-        after = _after_run(participants, plan, confirmed_states, created)
-        _refresh_exclusions(mailjet, list_id, store, excluded, after)
+    return pushed
 
 
 def _refused_addresses(participants: Sequence[Participant]) -> dict[Key, str]:
@@ -466,6 +535,162 @@ def _with_matches(new: Sequence[NewParticipant], store: ParticipantStore) -> lis
     return matched
 
 
+# ---------------------------------------------------------------------- overview
+@dataclass(frozen=True)
+class Overview:
+    """What a run's account-wide reads say about every list at once (``survey``)."""
+
+    subscriber_counts: Mapping[int, int] = field(default_factory=dict)
+    signups_read: bool = False
+    signups_since: Checkpoint | None = None  # the read's start; None: every signup ever
+    signups: Mapping[int, tuple[Signup, ...]] = field(default_factory=dict)
+    high_water: Checkpoint | None = None  # past the newest signup read, of any list
+    excluded_emails: frozenset[str] | None = None  # every excluded address (None: not read)
+
+    def covers(self, checkpoint: Checkpoint | None) -> bool:
+        """Whether the signup read holds every signup after ``checkpoint``."""
+        if not self.signups_read:
+            return False
+        if self.signups_since is None:
+            return True
+        return (
+            checkpoint is not None
+            and checkpoint.signups_after is not None
+            and checkpoint.signups_after >= self.signups_since.signups_after
+        )
+
+    def for_list(
+        self, list_id: int, checkpoint: Checkpoint | None, *, created: bool = False
+    ) -> ListOverview:
+        """This list's part; signups only when the read covers the list's checkpoint (a
+        list created after the read has no signup before it)."""
+        covered = created or self.covers(checkpoint)
+        return ListOverview(
+            subscriber_count=self.subscriber_counts.get(list_id),
+            signups=tuple(self.signups.get(list_id, ())) if covered else None,
+            high_water=self.high_water if covered else None,
+            excluded_emails=self.excluded_emails,
+        )
+
+
+@dataclass(frozen=True)
+class ListOverview:
+    """One list's part of an ``Overview``; a None field is read from the list itself."""
+
+    subscriber_count: int | None = None  # Mailjet's SubscriberCount: every member
+    signups: tuple[Signup, ...] | None = None  # every signup since the list's checkpoint
+    excluded_emails: frozenset[str] | None = None  # every excluded address of the account
+    unsubscribed: int | None = None  # the list's unsubscribed members, counted this run
+    # the list has no signup up to here (covered by the read): its checkpoint may move on
+    high_water: Checkpoint | None = None
+
+    def advance(self, checkpoint: Checkpoint | None) -> Checkpoint | None:
+        """``checkpoint`` moved past every signup the run read, of any list."""
+        return _later(checkpoint, self.high_water)
+
+
+def _later(a: Checkpoint | None, b: Checkpoint | None) -> Checkpoint | None:
+    if b is None or b.signups_after is None:
+        return a
+    if a is None or a.signups_after is None or b.signups_after > a.signups_after:
+        return b
+    if b.signups_after == a.signups_after:
+        return replace(a, seen_ids=a.seen_ids | b.seen_ids)
+    return a
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the participants of one list predict Mailjet holds (``summarize``)."""
+
+    members: int  # participants Mailjet confirmed (their address is on the list)
+    unsubscribed: int  # ... confirmed unsubscribed
+    excluded: int  # ... flagged as excluded from campaigns
+    pending: int  # participants whose state Mailjet has not confirmed yet
+    exclusion_changes: int  # participants whose excluded flag differs from Mailjet's
+
+
+def survey(
+    mailjet: Any,
+    lists: Sequence[tuple[int, int | None, Checkpoint | None]],
+) -> Overview:
+    """Ask Mailjet about all lists at once. ``lists`` holds ``(list id, SubscriberCount
+    from the lists read, checkpoint)`` of the lists that existed before this run. Reads
+    the signups of every list since the oldest checkpoint (from the beginning when a list
+    has none) with one paged call filtered by time alone, and every contact excluded from
+    campaigns with one paged call. Raises ``MailjetError`` like any read."""
+    counts = {list_id: count for list_id, count, _c in lists if count is not None}
+    checkpoints = [c for _l, _n, c in lists]
+    since = None
+    if checkpoints and all(c is not None and c.signups_after is not None for c in checkpoints):
+        since = min(checkpoints, key=lambda c: c.signups_after)
+    found = mailjet.all_signups(since.raw_signups_after if since else None)
+    signups = {list_id: tuple(rows) for list_id, rows in found.items()}
+    high_water = Checkpoint().after_signups(s for rows in signups.values() for s in rows)
+    excluded = frozenset(normalize_email(r.email) for r in mailjet.excluded_contacts())
+    return Overview(counts, True, since, signups, high_water, excluded)
+
+
+def summarize(participants: Iterable[Participant], excluded_emails: Collection[str]) -> Summary:
+    """``Summary`` of participants (addresses counted once); the Odoo store answers the
+    same with one aggregate query."""
+    members: set[str] = set()
+    unsubscribed: set[str] = set()
+    excluded: set[str] = set()
+    pending = changes = 0
+    for p in participants:
+        email = normalize_email(p.email)
+        if p.synced_state is not None:
+            members.add(email)
+            if p.synced_state == DECLINED:
+                unsubscribed.add(email)
+            if p.excluded:
+                excluded.add(email)
+        pending += p.synced_state != p.state
+        changes += bool(p.excluded) != (email in excluded_emails)
+    return Summary(len(members), len(unsubscribed), len(excluded), pending, changes)
+
+
+def _quiet_list(mailjet, list_id, store, checkpoint, overview, report):
+    """The cheap answer for a list on which nothing may have changed: the participants
+    predict Mailjet's SubscriberCount, there is no new signup, no exclusion changed and
+    nothing waits to be pushed; then one count of the unsubscribed members tells whether
+    Mailjet changed. Returns None when nothing changed (the report has the counters), or
+    the overview (with that count) for the full sync when something may have."""
+    if (
+        overview.subscriber_count is None
+        or overview.signups is None
+        or overview.excluded_emails is None
+    ):
+        return overview
+    if any(
+        s.confirmed and not s.erased and (checkpoint is None or checkpoint.is_new(s))
+        for s in overview.signups
+    ):
+        return overview
+    summarize_store = getattr(store, "summary", None)
+    if summarize_store is not None:
+        summary = summarize_store(overview.excluded_emails)
+    else:
+        summary = summarize(store.participants(), overview.excluded_emails)
+    if (
+        summary.pending
+        or summary.exclusion_changes
+        or (overview.subscriber_count != summary.members)
+        or _properties_changed(store)
+    ):
+        return overview
+    unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
+    if unsubscribed != summary.unsubscribed:
+        return replace(overview, unsubscribed=unsubscribed)
+    report.pull = PULL_QUIET
+    report.counters = ListCounters.from_counts(summary.members, unsubscribed, summary.excluded)
+    advanced = overview.advance(checkpoint)
+    if advanced != checkpoint:
+        store.set_checkpoint(advanced)
+    return None
+
+
 def plan_list(
     mailjet: MailjetPort,
     list_id: int,
@@ -474,13 +699,20 @@ def plan_list(
     *,
     full: bool = False,
     known_empty: bool = False,
+    overview: ListOverview | None = None,
 ) -> tuple[Plan, ListCounters | None, str]:
     """What a sync of one list will change: the pull, the reconciliation, the contact
     properties that changed (``properties``), then the bounce and blacklist protection
     (``protection.hold_back``) and the addresses Mailjet refused before. Reads Mailjet
     and writes nothing; ``sync_list`` applies the plan, the preview shows it."""
     view, counters, how = pull(
-        mailjet, list_id, participants, checkpoint, full=full, known_empty=known_empty
+        mailjet,
+        list_id,
+        participants,
+        checkpoint,
+        full=full,
+        known_empty=known_empty,
+        overview=overview,
     )
     view = _find_erased(mailjet, view, participants)
     plan = reconcile(participants, view, checkpoint)
@@ -493,6 +725,18 @@ def plan_list(
     return plan, counters, how
 
 
+def _properties_changed(store) -> bool:
+    """Whether a contact property value changed since Mailjet confirmed it (a renamed
+    partner, say). Nothing to check when the interface maps no property; otherwise the
+    participants are read, since their values come from partners, employees and the
+    campaign."""
+    maps = getattr(store, "maps_properties", None)
+    if maps is not None and not maps():
+        return False
+    participants = list(store.participants())
+    return bool(with_property_updates(Plan(), participants).to_add)
+
+
 # ---------------------------------------------------------------------- pull
 def pull(
     mailjet: MailjetPort,
@@ -502,27 +746,53 @@ def pull(
     *,
     full: bool = False,
     known_empty: bool = False,
+    overview: ListOverview | None = None,
 ) -> tuple[MailjetView, ListCounters | None, str]:
-    """Read as little of the list as tells what changed; see the module docstring."""
+    """Read as little of the list as tells what changed; see the module docstring.
+
+    With an ``overview`` its signups and excluded addresses replace the list's own reads,
+    and its ``SubscriberCount`` replaces the member count when it equals the prediction
+    (otherwise the list is counted: that number decides whether it is read in full).
+    """
+    overview = overview or ListOverview()
     if known_empty:
-        return MailjetView(complete=True, excluded_emails=frozenset()), None, PULL_NEW_LIST
+        # An address may already be excluded in Mailjet (a flag of the whole account).
+        excluded_emails = overview.excluded_emails or frozenset()
+        return MailjetView(complete=True, excluded_emails=excluded_emails), None, PULL_NEW_LIST
 
     known = _ErpKnowledge(participants)
-    total = mailjet.count_members(list_id)
-    unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
-    excluded = mailjet.count_excluded(list_id)
-    counters = ListCounters.from_counts(total, unsubscribed, excluded)
-    since = checkpoint.raw_signups_after if checkpoint else None
-    signups = tuple(mailjet.signups(list_id, since=since))
+    if overview.signups is not None:
+        signups = overview.signups
+    else:
+        since = checkpoint.raw_signups_after if checkpoint else None
+        signups = tuple(mailjet.signups(list_id, since=since))
     fresh = [
         s
         for s in signups
         if s.confirmed and not s.erased and (checkpoint is None or checkpoint.is_new(s))
     ]
     newcomers = {normalize_email(s.email) for s in fresh} - known.members
+    expected = len(known.members) + len(newcomers)
+    if overview.subscriber_count is not None and overview.subscriber_count == expected:
+        total = overview.subscriber_count
+    else:
+        total = mailjet.count_members(list_id)
+    if overview.unsubscribed is not None:
+        unsubscribed = overview.unsubscribed
+    else:
+        unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
+    if overview.excluded_emails is not None:
+        excluded_emails = overview.excluded_emails
+        excluded = len((known.members | newcomers) & excluded_emails)
+    else:
+        excluded_emails = None
+        excluded = mailjet.count_excluded(list_id)
+    counters = ListCounters.from_counts(total, unsubscribed, excluded)
 
-    if full or total != len(known.members) + len(newcomers):
+    if full or total != expected:
         view = _read_everything(mailjet, list_id, signups, known)
+        if excluded_emails is not None:
+            view = replace(view, excluded_emails=excluded_emails)
         return view, counters, PULL_FULL
 
     view = MailjetView(signups=signups)
@@ -533,8 +803,10 @@ def pull(
     if unsubscribed != len(known.unsubscribed) or resignups:
         view = _read_unsubscribed(mailjet, list_id, known, signups, total)
         how = PULL_FULL if view.complete else PULL_UNSUBSCRIBED
+    if excluded_emails is not None:
+        view = replace(view, excluded_emails=excluded_emails)
     # Mailjet may count only subscribed members of a list: either count is as predicted.
-    if not view.complete and excluded not in (len(known.excluded), known.excluded_subscribed):
+    elif not view.complete and excluded not in (len(known.excluded), known.excluded_subscribed):
         rows = mailjet.contacts(list_id, excluded=True)
         view = replace(view, excluded_emails=frozenset(normalize_email(r.email) for r in rows))
     return view, counters, how
@@ -574,7 +846,9 @@ def _read_everything(
     """Every member with its state: the list's contacts plus its unsubscribed rows."""
     contacts = mailjet.contacts(list_id)
     unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
-    resolve = _resolver(mailjet, list_id, known, signups)
+    listed = {c.id for c in contacts}
+    hidden = [cid for cid, row in unsub_rows.items() if row.unsubscribed and cid not in listed]
+    resolve = _resolver(mailjet, list_id, known, signups, hidden)
     view = _complete_view(contacts, unsub_rows, signups, resolve)
     return _with_exclusions_of_unlisted(mailjet, view)
 
@@ -592,12 +866,24 @@ def _with_exclusions_of_unlisted(mailjet: MailjetPort, view: MailjetView) -> Mai
     return replace(view, recipients=recipients, excluded_emails=None)
 
 
-def _resolver(mailjet, list_id, known, signups):
-    """Contact id → address: what the ERP and the signups know, else one call."""
+def _resolver(mailjet, list_id, known, signups, wanted=()):
+    """Contact id → address: what the ERP and the signups know, else one call. When more
+    of the ``wanted`` ids are unknown than the account has pages of contacts, the run's
+    map of every contact's address (``contact_emails``, read once per run) answers."""
     email_of = dict(known.email_of_contact) if known else {}
     for s in signups:
         if s.contact_id:
             email_of.setdefault(s.contact_id, normalize_email(s.email))
+    unknown = [cid for cid in wanted if cid not in email_of]
+    if (
+        unknown
+        and hasattr(mailjet, "contact_emails")
+        and (mailjet.contact_emails_loaded() or len(unknown) > mailjet.count_contacts() // 1000 + 1)
+    ):
+        account = mailjet.contact_emails()
+        for cid in unknown:
+            if cid in account:
+                email_of[cid] = normalize_email(account[cid])
 
     def resolve(contact_id: int) -> str | None:
         if contact_id not in email_of:
@@ -675,8 +961,11 @@ def _read_unsubscribed(
     pages = max(1, math.ceil(total / 1000))
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
-        resolve = _resolver(mailjet, list_id, known, signups)
-        view = _complete_view(mailjet.contacts(list_id), rows, signups, resolve)
+        contacts = mailjet.contacts(list_id)
+        listed = {c.id for c in contacts}
+        hidden = [cid for cid, row in rows.items() if row.unsubscribed and cid not in listed]
+        resolve = _resolver(mailjet, list_id, known, signups, hidden)
+        view = _complete_view(contacts, rows, signups, resolve)
         return _with_exclusions_of_unlisted(mailjet, view)
     for cid in unknown:
         try:

@@ -18,3 +18,4 @@ from . import test_preview
 from . import test_protection
 from . import test_activity
 from . import test_properties
+from . import test_scale

@@ -130,8 +130,8 @@ def _after_first_list(case, action):
     done = []
     with ExitStack() as stack:
 
-        def sync_campaign(self, run, gateway, ensured):
-            original(self, run, gateway, ensured)
+        def sync_campaign(self, run, gateway, ensured, *args):
+            original(self, run, gateway, ensured, *args)
             if not done:
                 done.append(self)
                 action(stack)
@@ -322,7 +322,7 @@ ROWS = (
         "Mailjet answers the signups read after the client's timeout, three times.",
         _sandbox_fault({"kind": "delay", "seconds": 1.0, "path": "contactslistsignup", "count": 3}),
         states=("partial",),
-        log=("the signups of list", "timeout"),
+        log=("the signups of", "timeout"),
         gateway={"timeout": (2.0, 0.3)},
     ),
     FaultRow(
