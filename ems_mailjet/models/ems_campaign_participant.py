@@ -178,6 +178,12 @@ class EmsCampaignParticipant(models.Model):
                 participant.email = partner.email or participant.email
                 participant.name = partner.name
 
+    mailjet_properties_at = fields.Datetime(
+        string="Contact properties confirmed on",
+        readonly=True,
+        copy=False,
+        help="When Mailjet last confirmed this participant's contact property values.",
+    )
     mailjet_properties_synced = fields.Char(
         string="Contact properties confirmed",
         readonly=True,

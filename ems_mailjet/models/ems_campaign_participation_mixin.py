@@ -1,4 +1,11 @@
 from odoo import fields, models
+from odoo.tools import SQL
+
+# Fields of a partner or employee whose change can change a participant's contact
+# properties in Mailjet (name, company, language, number).
+PROPERTY_SOURCES = frozenset(
+    {"name", "lang", "ref", "barcode", "parent_id", "is_company", "company_name", "company_id"}
+)
 
 
 class EmsCampaignParticipationMixin(models.AbstractModel):
@@ -24,6 +31,34 @@ class EmsCampaignParticipationMixin(models.AbstractModel):
         )
         for record in self:
             record.ems_participation_count = counts.get(record, 0)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if PROPERTY_SOURCES & set(vals):
+            self._mailjet_properties_to_check()
+        return result
+
+    def _mailjet_properties_to_check(self):
+        """The next synchronisation compares the contact properties of these records'
+        participants (for a company, also of its contacts) with what Mailjet confirmed."""
+        link = self._ems_participant_field
+        operator = "child_of" if self._name == "res.partner" else "in"
+        participants = (
+            self.env["ems.campaign.participant"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([(link, operator, self.ids)])
+        )
+        if participants:
+            participants.flush_recordset(["mailjet_properties_at"])
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE ems_campaign_participant SET mailjet_properties_at = NULL"
+                    " WHERE id = ANY(%s)",
+                    participants.ids,
+                )
+            )
+            participants.invalidate_recordset(["mailjet_properties_at"])
 
     def action_open_ems_participations(self):
         self.ensure_one()

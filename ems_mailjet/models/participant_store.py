@@ -51,7 +51,7 @@ class OdooParticipantStore:
             SQL(
                 """SELECT id, email, name, state, declined_at, mailjet_synced_state,
                           mailjet_contact_id, mailjet_excluded, mailjet_refused_email,
-                          email_normalized
+                          email_normalized, mailjet_properties_synced
                      FROM ems_campaign_participant
                     WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE
                  ORDER BY id""",
@@ -105,6 +105,8 @@ class OdooParticipantStore:
 
     def set_property_fingerprints(self, fingerprints):
         self._bulk_update("mailjet_properties_synced", fingerprints, "varchar")
+        stamp = fields.Datetime.to_string(fields.Datetime.now())
+        self._bulk_update("mailjet_properties_at", dict.fromkeys(fingerprints, stamp), "timestamp")
 
     def _push_blocked(self):
         """Participant id → why its address must not be pushed as subscribed: a hard
@@ -147,11 +149,16 @@ class OdooParticipantStore:
                                              AND mailjet_excluded),
                           count(*) FILTER (WHERE mailjet_synced_state IS DISTINCT FROM state),
                           count(*) FILTER (WHERE coalesce(mailjet_excluded, false)
-                                                 <> (email_normalized = ANY(%(excluded)s)))
+                                                 <> (email_normalized = ANY(%(excluded)s))),
+                          count(*) FILTER (WHERE %(maps)s AND state = 'accepted'
+                                             AND mailjet_synced_state = 'accepted'
+                                             AND (mailjet_properties_synced IS NULL
+                                                  OR mailjet_properties_at IS NULL))
                      FROM ems_campaign_participant
                     WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE""",
                 excluded=sorted(excluded_emails),
                 campaign=self.campaign.id,
+                maps=self.maps_properties(),
             )
         )
         return Summary(*self.env.cr.fetchone())

@@ -57,7 +57,7 @@ from .errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from .gateway import ADD, UNSUB, ContactRow, ListCounters, ListRecipientRow, PushResult
 from .matching import EmployeeRecord, MatchIndex, PartnerRecord
 from .notes import ERROR, Note
-from .properties import confirmed_fingerprints, with_property_updates
+from .properties import confirmed_fingerprints, fingerprint, with_property_updates
 from .protection import hold_back
 from .reconcile import reconcile
 from .records import (
@@ -283,6 +283,7 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
     )
     for line in plan.invalid + plan.notes:
         report.add(line)
+    _stamp_unchanged_properties(store, participants)
 
     created = _apply_to_erp(plan, store, report)
     new_checkpoint = plan.checkpoint
@@ -395,6 +396,23 @@ def _confirm_properties(store, contacts) -> None:
     fingerprints = confirmed_fingerprints(contacts)
     if fingerprints and hasattr(store, "set_property_fingerprints"):
         store.set_property_fingerprints(fingerprints)
+
+
+def _stamp_unchanged_properties(store, participants) -> None:
+    """Property values checked and found as Mailjet confirmed them are stamped again, so
+    an edit of a partner that changed none of them does not keep its list from being
+    quiet the next night."""
+    if not hasattr(store, "set_property_fingerprints"):
+        return
+    unchanged = {
+        p.key: p.properties_synced
+        for p in participants
+        if p.properties is not None
+        and p.properties_synced
+        and fingerprint(p.properties) == p.properties_synced
+    }
+    if unchanged:
+        store.set_property_fingerprints(unchanged)
 
 
 def _after_run(
@@ -608,6 +626,9 @@ class Summary:
     excluded: int  # ... flagged as excluded from campaigns
     pending: int  # participants whose state Mailjet has not confirmed yet
     exclusion_changes: int  # participants whose excluded flag differs from Mailjet's
+    # Subscribed participants whose contact property values may have changed since Mailjet
+    # confirmed them (never confirmed, or their partner or employee edited since).
+    property_changes: int = 0
 
 
 def survey(
@@ -648,7 +669,9 @@ def summarize(participants: Iterable[Participant], excluded_emails: Collection[s
                 excluded.add(email)
         pending += p.synced_state != p.state
         changes += bool(p.excluded) != (email in excluded_emails)
-    return Summary(len(members), len(unsubscribed), len(excluded), pending, changes)
+    participants = list(participants) if not isinstance(participants, list) else participants
+    properties = len(with_property_updates(Plan(), participants).to_add)
+    return Summary(len(members), len(unsubscribed), len(excluded), pending, changes, properties)
 
 
 def _quiet_list(mailjet, list_id, store, checkpoint, overview, report):
@@ -677,7 +700,7 @@ def _quiet_list(mailjet, list_id, store, checkpoint, overview, report):
         summary.pending
         or summary.exclusion_changes
         or (overview.subscriber_count != summary.members)
-        or _properties_changed(store)
+        or summary.property_changes
     ):
         return overview
     unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
@@ -723,18 +746,6 @@ def plan_list(
     plan.to_unsubscribe = _not_refused(plan.to_unsubscribe, refused)
     plan.to_add = _not_refused(plan.to_add, refused)
     return plan, counters, how
-
-
-def _properties_changed(store) -> bool:
-    """Whether a contact property value changed since Mailjet confirmed it (a renamed
-    partner, say). Nothing to check when the interface maps no property; otherwise the
-    participants are read, since their values come from partners, employees and the
-    campaign."""
-    maps = getattr(store, "maps_properties", None)
-    if maps is not None and not maps():
-        return False
-    participants = list(store.participants())
-    return bool(with_property_updates(Plan(), participants).to_add)
 
 
 # ---------------------------------------------------------------------- pull
