@@ -59,6 +59,7 @@ from .common_sandbox import FAST, KEY, MailjetSandboxCase
 MUTED = (
     "odoo.addons.ems_mailjet.services.gateway",
     "odoo.addons.ems_mailjet.services.sync",
+    "odoo.addons.ems_mailjet.models.utm_campaign",
     "odoo.addons.ems_mailjet.models.ems_interface",
     "odoo.addons.ems_mailjet.models.ems_mailjet_sync_run",
     "mailjet_rest.client",
