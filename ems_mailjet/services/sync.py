@@ -655,6 +655,7 @@ def survey(
 def summarize(participants: Iterable[Participant], excluded_emails: Collection[str]) -> Summary:
     """``Summary`` of participants (addresses counted once); the Odoo store answers the
     same with one aggregate query."""
+    participants = list(participants)
     members: set[str] = set()
     unsubscribed: set[str] = set()
     excluded: set[str] = set()
@@ -669,7 +670,6 @@ def summarize(participants: Iterable[Participant], excluded_emails: Collection[s
                 excluded.add(email)
         pending += p.synced_state != p.state
         changes += bool(p.excluded) != (email in excluded_emails)
-    participants = list(participants) if not isinstance(participants, list) else participants
     properties = len(with_property_updates(Plan(), participants).to_add)
     return Summary(len(members), len(unsubscribed), len(excluded), pending, changes, properties)
 
