@@ -213,8 +213,10 @@ def _insert_participants(env, rows, campaigns, partner_ids, employee_ids, chunk=
         env.cr.execute(
             f"""INSERT INTO ems_campaign_participant
                      ({", ".join(COLUMNS)}, source, consent_source, active,
+                      mailjet_sent_count, mailjet_open_count, mailjet_click_count,
+                      mailjet_hard_bounce,
                       create_uid, write_uid, create_date, write_date)
-                SELECT u.*, 'erp', 'erp', true, %s, %s,
+                SELECT u.*, 'erp', 'erp', true, 0, 0, 0, false, %s, %s,
                        now() at time zone 'UTC', now() at time zone 'UTC'
                   FROM unnest({unnest}) AS u""",
             [env.uid, env.uid, *arrays],
