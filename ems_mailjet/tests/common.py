@@ -2,6 +2,13 @@ from odoo import Command
 from odoo.tests import TransactionCase
 
 
+def german(env):
+    """Activate German with this module's translations; ``env`` reading German."""
+    env["res.lang"]._activate_lang("de_DE")
+    env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
+    return env(context=dict(env.context, lang="de_DE"))
+
+
 class EmsMailjetCase(TransactionCase):
     """Campaigns, a partner, an employee, users of each role and a Mailjet interface."""
 

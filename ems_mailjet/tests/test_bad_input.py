@@ -46,6 +46,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.web.controllers.export import CSVExport, ExcelExport
 
+from .common import german
 from .common_sandbox import KEY, MailjetSandboxCase
 
 MUTED = (
@@ -221,11 +222,9 @@ class TestBadInput(MailjetSandboxCase):
             self.assertEqual(self.keep.email, "keep@example.com")
 
     def test_bad_input_refused_addresses_in_german(self):
-        self.env["res.lang"]._activate_lang("de_DE")
-        self.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
-        german = self.env(context=dict(self.env.context, lang="de_DE"))
+        german_env = german(self.env)
         with self.assertRaises(ValidationError) as caught, self.cr.savepoint():
-            german["ems.campaign.participant"].create(
+            german_env["ems.campaign.participant"].create(
                 {"campaign_id": self.campaign.id, "email": "anna@" + "b" * 64 + ".com"}
             )
         self.assertIn("ist kein gültiger Domainname", str(caught.exception))

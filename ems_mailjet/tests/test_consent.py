@@ -8,6 +8,7 @@ from odoo.tests import Form, tagged
 
 from ..services.gateway import ADD
 from ..services.records import PushContact
+from .common import german
 from .common_sandbox import MailjetSandboxCase
 
 DAY = 24 * 3600
@@ -122,11 +123,10 @@ class TestConsent(MailjetSandboxCase):
         html = report._render_qweb_html(report.report_name, person.ids)[0].decode()
         self.assertIn("Record of consent to the newsletter", html)
         self.assertIn("Phoned on 3 May", html)
-        self.env["res.lang"]._activate_lang("de_DE")
-        self.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], True)
+        german(self.env)
         self.partner.lang = "de_DE"
-        german = self.participant(partner_id=self.partner.id)
-        html = report._render_qweb_html(report.report_name, german.ids)[0].decode()
+        german_reader = self.participant(partner_id=self.partner.id)
+        html = report._render_qweb_html(report.report_name, german_reader.ids)[0].decode()
         self.assertIn("Nachweis der Zustimmung", html)
 
     # erasure from the ERP -------------------------------------------------------------

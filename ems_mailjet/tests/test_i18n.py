@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from .common import EmsMailjetCase
+from .common import EmsMailjetCase, german
 
 
 @tagged("post_install", "-at_install", "ems_mailjet")
@@ -8,9 +8,7 @@ class TestGerman(EmsMailjetCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("de_DE")
-        cls.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
-        cls.env_de = cls.env(context=dict(cls.env.context, lang="de_DE"))
+        cls.env_de = german(cls.env)
 
     def test_D9_german_field_labels(self):
         interface = self.env_de["ems.interface"].fields_get(

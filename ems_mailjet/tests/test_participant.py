@@ -4,7 +4,7 @@ from odoo.tests import Form, tagged
 from odoo.tools import email_normalize
 
 from ..services.emails import EMAIL_PROBLEMS, unicode_domain_spelling
-from .common import EmsMailjetCase
+from .common import EmsMailjetCase, german
 
 
 @tagged("post_install", "-at_install", "ems_mailjet")
@@ -102,8 +102,7 @@ class TestParticipant(EmsMailjetCase):
 
     def test_D9_every_address_problem_reads_differently_in_german(self):
         """Each refusal the engine can give renders from the table, and de.po has it."""
-        self.env["res.lang"]._activate_lang("de_DE")
-        self.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
+        german(self.env)
         participants = self.env["ems.campaign.participant"]
         params = {"email": "anna@beispiel", "max": 64}
         for code, english in EMAIL_PROBLEMS.items():

@@ -13,6 +13,7 @@ from odoo.addons.ems_mailjet.services.errors import MailjetUnavailable
 from odoo.addons.ems_mailjet.services.notes import CODES, Note, Op
 from odoo.addons.ems_mailjet.services.webhook import parse_events
 
+from .common import german
 from .common_sandbox import MailjetSandboxCase
 
 # Enough parameters for any line; each template takes the ones it names.
@@ -44,9 +45,7 @@ class TestRunLog(MailjetSandboxCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("de_DE")
-        cls.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
-        cls.env_de = cls.env(context=dict(cls.env.context, lang="de_DE"))
+        cls.env_de = german(cls.env)
         cls.env_en = cls.env(context=dict(cls.env.context, lang="en_US"))
 
     def test_D9_every_engine_code_has_a_rendering(self):

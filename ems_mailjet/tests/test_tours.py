@@ -12,6 +12,7 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
+from .common import german
 from .common_sandbox import FAST, SandboxProcess
 
 TOUR_KEY = "tour-key"
@@ -23,8 +24,7 @@ class TestTours(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("de_DE")
-        cls.env["ir.module.module"]._load_module_terms(["ems_mailjet"], ["de_DE"], overwrite=True)
+        german(cls.env)
         users = cls.env["res.users"].with_context(no_reset_password=True)
 
         def user(login, *groups):
