@@ -204,6 +204,20 @@ def test_a_400_on_the_whole_request_is_split_until_the_bad_contact_is_found(sand
     assert calls_by(sandbox, f"POST {MMC}") == 5
 
 
+@pytest.mark.parametrize(("size", "first"), [(20, 0.1), (2500, 0.25), (5000, 0.5)])
+def test_D3_the_first_poll_of_a_job_comes_sooner_the_fewer_its_contacts(
+    sandbox, list_id, size, first
+):
+    """A normal night's few contacts are asked for after a tenth of a second, a large
+    import after up to half a second (the default policy); later waits double."""
+    sandbox.control("POST", "config", {"job_polls": 2})
+    waits = []
+    with make_gateway(sandbox, sleep=waits.append) as gw:
+        result = gw.push(list_id, ADD, contacts(size))
+    assert len(result.succeeded) == size
+    assert waits == pytest.approx([first, 2 * first])
+
+
 # ------------------------------------------------------------------ retries
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_transient_status_is_retried_with_backoff(sandbox, status):

@@ -5,12 +5,15 @@ import pytest
 from conftest import make_gateway
 from doubles import InMemoryParticipants
 
+from ems_mailjet.services import gateway as gateway_module
 from ems_mailjet.services.records import ACCEPTED, DECLINED
 from ems_mailjet.services.sync import summarize, survey, sync_list
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 LISTS = 4
 PEOPLE = 60
+# the three reads of all lists, then one count and one page of every list's unsubscribes
+QUIET_NIGHT_CALLS = 5
 
 
 class CountingStore(InMemoryParticipants):
@@ -81,20 +84,65 @@ def synced(sandbox, gateway):
     return campaigns
 
 
-def test_D3_quiet_night_costs_one_call_per_list_plus_three(sandbox, gateway, synced):
+def test_D3_quiet_night_costs_five_calls_whatever_the_number_of_lists(sandbox, gateway, synced):
     writes = [store.writes for _n, _i, store in synced]
     loads = [store.loads for _n, _i, store in synced]
     before = sandbox.calls()["total"]
     reports = night(gateway, synced)
     calls = sandbox.calls()["calls"][before:]
-    # all lists, all signups, all excluded contacts, then one count per list
-    assert len(calls) == 3 + LISTS, [c["resource"] for c in calls]
+    # all lists, all signups, all excluded contacts, then the unsubscribed members of every
+    # list at once: one count and one page (36 rows), instead of one count per list
+    assert [c["resource"] for c in calls] == [
+        "contactslist",
+        "contactslistsignup",
+        "contact",
+        "listrecipient",
+        "listrecipient",
+    ]
     assert not [c for c in calls if c["method"] in WRITE_METHODS]
     assert [store.writes for _n, _i, store in synced] == writes
     assert [store.loads for _n, _i, store in synced] == loads  # no participant loaded
     assert not any(r.changed or r.errors for r in reports)
     counters = reports[0].counters
     assert (counters.total, counters.unsubscribed, counters.excluded) == (PEOPLE, 9, 0)
+
+
+def test_D3_more_pages_of_unsubscribes_than_lists_fall_back_to_one_count_per_list(
+    sandbox, gateway, synced, monkeypatch
+):
+    # 36 unsubscribed rows in pages of 5 are 8 pages: more calls than the 4 lists' counts
+    monkeypatch.setattr(gateway_module, "PAGE_SIZE", 5)
+    before = sandbox.calls()["total"]
+    reports = night(gateway, synced)
+    calls = sandbox.calls()["calls"][before:]
+    # the three reads of all lists, the one count that rules the read out, one per list
+    assert len(calls) == 3 + 1 + LISTS, [c["resource"] for c in calls]
+    assert not any(r.changed or r.errors for r in reports)
+    assert reports[0].counters.unsubscribed == 9
+
+
+def test_D3_an_unsubscribe_filter_mailjet_ignores_costs_pages_not_truth(
+    sandbox, gateway, synced, monkeypatch
+):
+    """If Mailjet ignored ``Unsub`` without a list, every member comes back: the rows say
+    themselves whether they are unsubscribed, so the night stays right."""
+    pages = gateway._pages
+
+    def unfiltered(endpoint, what, filters=None, **kwargs):
+        if endpoint == "listrecipient" and filters and "ContactsList" not in filters:
+            filters = {k: v for k, v in filters.items() if k != "Unsub"}
+        return pages(endpoint, what, filters, **kwargs)
+
+    monkeypatch.setattr(gateway, "_pages", unfiltered)
+    name, list_id, store = synced[1]
+    with make_gateway(sandbox) as gw:
+        gw._client.contactslist_managecontact.create(
+            id=list_id, data={"Email": "p1.c1@example.com", "Action": "unsub"}
+        )
+    reports = night(gateway, synced)
+    assert reports[1].declined_from_mailjet == 1
+    assert not any(r.changed for n, r in enumerate(reports) if n != 1)
+    agree(sandbox, list_id, store)
 
 
 def test_D3_the_summary_is_computed_from_participants_without_a_summary_method(
@@ -165,7 +213,7 @@ def test_D3_every_change_is_found_despite_the_cheap_answer(sandbox, gateway, syn
     before = sandbox.calls()["total"]
     again = night(gateway, synced)
     assert [r.pull for r in again] == ["one count"] * LISTS
-    assert sandbox.calls()["total"] - before == 3 + LISTS
+    assert sandbox.calls()["total"] - before == QUIET_NIGHT_CALLS
 
 
 def test_D3_a_resubscribe_and_an_unsubscribe_in_two_lists_are_both_found(sandbox, gateway, synced):

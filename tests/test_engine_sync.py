@@ -414,3 +414,39 @@ def test_a_push_does_not_read_the_participants_a_second_time(sandbox, gateway, l
     # ... and the exclusion found by the count after the push still reaches the ERP.
     assert erp.find("p1@example.com").excluded
     assert report.counters.excluded == 1
+
+
+def test_R11_a_signup_linked_to_a_partner_costs_no_call_for_its_name(sandbox, gateway, list_id):
+    """A participant linked to a partner or employee shows that record's name; Mailjet is
+    asked for the contact's name only for a signup linked to nobody."""
+    erp = InMemoryParticipants(partners=[PartnerRecord(20, email="kunde@example.com")])
+    sync_list(gateway, list_id, erp)
+    sandbox.signup(list_id, "kunde@example.com", "Kunde aus Mailjet")
+    sandbox.signup(list_id, "fritz@example.com", "Fritz Faller")
+    before = sandbox.calls()["total"]
+    report = sync_list(gateway, list_id, erp)
+    asked = [
+        c for c in sandbox.calls()["calls"][before:] if c["path"].startswith("/v3/REST/contact/")
+    ]
+    assert (report.new_signups, report.matched) == (2, 1)
+    assert len(asked) == 1
+    assert erp.find("fritz@example.com").name == "Fritz Faller"
+
+
+def test_D3_counters_after_a_push_are_predicted_without_counting_again(sandbox, gateway, list_id):
+    erp = InMemoryParticipants()
+    for i in range(6):
+        erp.add(f"p{i}@example.com", state=DECLINED if i == 0 else ACCEPTED)
+    sync_list(gateway, list_id, erp)
+    erp.add("late@example.com")
+    erp.set_state(erp.find("p1@example.com").key, DECLINED)
+    before = sandbox.calls()["total"]
+    report = sync_list(gateway, list_id, erp, recount=False)
+    calls = sandbox.calls()["calls"][before:]
+    first_post = next(n for n, c in enumerate(calls) if c["method"] == "POST")
+    counted_after = [c for c in calls[first_post:] if c["resource"] == "listrecipient"]
+    recounted = sync_list(gateway, list_id, erp)  # nothing left to push: Mailjet's counts
+    assert (report.pushed, report.unsubscribed_in_mailjet) == (1, 1)
+    assert counted_after == []
+    assert report.counters == recounted.counters
+    assert (report.counters.total, report.counters.unsubscribed) == (7, 2)

@@ -161,6 +161,7 @@ MESSAGES = {
     "op_excluded": _lt("the contacts excluded from marketing"),
     "op_signups": _lt("the signups of list %(list_id)s"),
     "op_all_signups": _lt("the signups of all lists"),
+    "op_all_unsubscribed": _lt("the unsubscribed members of all lists"),
     "op_contact_emails": _lt("the addresses of all contacts"),
     "op_list_statistics": _lt("the statistics of list %(list_id)s"),
     "op_list_campaigns": _lt("the campaigns of list %(list_id)s"),

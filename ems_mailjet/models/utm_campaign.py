@@ -229,6 +229,8 @@ class UtmCampaign(models.Model):
                 ensured.list_id,
                 store,
                 known_empty=ensured.created,
+                # the counters after a push are predicted; the next run's counts check them
+                recount=False,
                 overview=list_overview,
             )
             values.update(self._mailjet_report_values(report))

@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -99,12 +100,20 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class JobPolling:
-    """How a bulk job is polled to its final state."""
+    """How a bulk job is polled to its final state. The first wait grows with the
+    contacts submitted (``per_1000`` seconds per 1,000, at least ``min_wait``, at most
+    ``initial_wait``): the few contacts of a normal night are asked for soon, a large
+    import is left to work; each later wait doubles, up to ``max_wait``."""
 
     initial_wait: float = 0.5
     max_wait: float = 5.0
     max_polls: int = 120
     timeout: float = 900.0  # seconds; after this the job counts as unfinished
+    min_wait: float = 0.1
+    per_1000: float = 0.1
+
+    def first_wait(self, contacts: int) -> float:
+        return min(self.initial_wait, max(self.min_wait, self.per_1000 * contacts / 1000))
 
 
 @dataclass(frozen=True)
@@ -403,18 +412,26 @@ class MailjetGateway:
         filters: dict[str, Any] = {"ContactsList": list_id}
         if unsubscribed is not None:
             filters["Unsub"] = _bool(unsubscribed)
-        rows = []
-        for row in self._pages("listrecipient", Op("list_members", {"list_id": list_id}), filters):
-            rows.append(
-                ListRecipientRow(
-                    contact_id=int(row["ContactID"]),
-                    unsubscribed=bool(row.get("IsUnsubscribed")),
-                    subscribed_at=parse_timestamp(row.get("SubscribedAt")),
-                    unsubscribed_at=parse_timestamp(row.get("UnsubscribedAt")),
-                    active=row.get("IsActive", True) is not False,
-                )
-            )
-        return rows
+        what = Op("list_members", {"list_id": list_id})
+        return [_recipient_row(row) for row in self._pages("listrecipient", what, filters)]
+
+    def all_unsubscribed(self, max_calls: int) -> dict[int, list[ListRecipientRow]] | None:
+        """The unsubscribed rows of every list of the account, by list id: one count, then
+        pages of 1,000 filtered by ``Unsub`` alone. None (after the count) when the read
+        would take more than ``max_calls`` calls. Rows are kept only when they say
+        ``IsUnsubscribed`` themselves, so a filter Mailjet ignored costs pages, not truth."""
+        filters: dict[str, Any] = {"Unsub": "true"}
+        what = Op("all_unsubscribed")
+        count = self._count("listrecipient", what, dict(filters, countOnly=1))
+        if 1 + math.ceil(count / PAGE_SIZE) > max_calls:
+            return None
+        by_list: dict[int, list[ListRecipientRow]] = {}
+        for row in self._pages("listrecipient", what, filters):
+            list_id = _int_or_none(row.get("ListID") or row.get("ContactsList"))
+            if list_id is None or not row.get("IsUnsubscribed"):
+                continue
+            by_list.setdefault(list_id, []).append(_recipient_row(row))
+        return by_list
 
     def contacts(self, list_id: int, excluded: bool | None = None) -> list[ContactRow]:
         """The contacts of a list with their e-mail (pages of 1,000)."""
@@ -630,7 +647,8 @@ class MailjetGateway:
                 interrupted = result.interrupted = exc
         last: dict[int, dict] = {}
         try:
-            self._poll_jobs(list_id, [job_id for job_id, _c, _r in jobs], last)
+            first_wait = self.polling.first_wait(sum(len(c) for _j, c, _r in jobs))
+            self._poll_jobs(list_id, [job_id for job_id, _c, _r in jobs], last, first_wait)
         except MailjetUnavailable as exc:
             # What was read final still counts; the rest is sent again next run.
             for result in results:
@@ -767,7 +785,13 @@ class MailjetGateway:
         rows = body.get("Data") or []
         return bool(rows[0].get("IsUnsubscribed")) if rows else None
 
-    def _poll_jobs(self, list_id: int, job_ids: Sequence[int], last: dict[int, dict]) -> None:
+    def _poll_jobs(
+        self,
+        list_id: int,
+        job_ids: Sequence[int],
+        last: dict[int, dict],
+        first_wait: float | None = None,
+    ) -> None:
         """Poll the jobs in turn until each is final (or the polling policy gives up):
         one wait between rounds, whatever the number of jobs. ``last`` receives each
         job as last read (also when a ``MailjetUnavailable`` stops the polling)."""
@@ -791,7 +815,8 @@ class MailjetGateway:
             if not pending or time.monotonic() - started >= polling.timeout:
                 return
             if attempt < polling.max_polls:
-                self._sleep(min(polling.max_wait, polling.initial_wait * 2 ** (attempt - 1)))
+                wait = polling.initial_wait if first_wait is None else first_wait
+                self._sleep(min(polling.max_wait, wait * 2 ** (attempt - 1)))
 
     def _job_contact_errors(self, job_id: int, summary: str, job: dict) -> dict[str, str] | None:
         """E-mail → reason, from the job's error file (``ErrorFile``, a path under
@@ -1090,6 +1115,16 @@ def _signup(row: dict) -> Signup:
         raw_confirm_at=row.get("ConfirmAt") if confirm_at else None,
         signup_ip=str(row.get("SignupIp") or ""),
         confirm_ip=str(row.get("ConfirmIp") or "") if confirm_at else "",
+    )
+
+
+def _recipient_row(row: dict) -> ListRecipientRow:
+    return ListRecipientRow(
+        contact_id=int(row["ContactID"]),
+        unsubscribed=bool(row.get("IsUnsubscribed")),
+        subscribed_at=parse_timestamp(row.get("SubscribedAt")),
+        unsubscribed_at=parse_timestamp(row.get("UnsubscribedAt")),
+        active=row.get("IsActive", True) is not False,
     )
 
 

@@ -64,6 +64,7 @@ OPERATIONS = frozenset(
         "excluded",  # the contacts excluded from marketing
         "signups",  # list_id
         "all_signups",
+        "all_unsubscribed",
         "contact_emails",
         "list_statistics",  # list_id
         "list_campaigns",  # list_id

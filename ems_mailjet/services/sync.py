@@ -23,16 +23,21 @@ wrong does the run page through Mailjet (``Limit=1000``):
   otherwise one call per unknown id or, when cheaper, the list's contacts);
 * excluded ≠ prediction → read the list's excluded contacts.
 
-Without an overview a list that finds nothing to do costs these four calls.
+Without an overview a list that finds nothing to do costs these four calls. After a push
+the list's counters are what the participants now predict (``recount`` asks Mailjet
+instead, two calls); the next run's counts check them.
 
 All lists at once (``survey``, once per run). The read of all lists already carries each
 list's ``SubscriberCount`` (every member); one paged read of ``contactslistsignup``
 filtered by time alone holds the signups of every list since the oldest checkpoint; one
-paged read holds every contact excluded from campaigns. With that ``Overview`` a list is
+paged read holds every contact excluded from campaigns; and, while its pages are fewer
+than the lists, one paged read of ``listrecipient`` filtered by ``Unsub`` alone holds the
+unsubscribed members of every list. With that ``Overview`` a list is
 *quiet* when its participants, summed up by the store in one aggregate query
 (``Summary``), predict the SubscriberCount, no signup is new, no exclusion flag differs and
-nothing waits to be pushed; then one count of its unsubscribed members decides. Equal:
-nothing changed, no participant is loaded, nothing is written (one call per list).
+nothing waits to be pushed; then the number of its unsubscribed members decides (from the
+read of all lists, else one count). Equal: nothing changed, no participant is loaded,
+nothing is written (no call at all, or one).
 Different, or any condition unmet: the list is synced as above, the overview standing in
 for the reads it makes redundant (the signups, the excluded contacts, and the member count
 when the SubscriberCount equals the prediction; otherwise the list is counted itself).
@@ -234,7 +239,8 @@ def sync_list(
 
     ``full`` reads the whole list even when the counts agree (a periodic safety net);
     ``known_empty`` skips reading a list this run just created. ``recount`` re-reads the
-    list counters after a push so that ``report.counters`` is exact. ``overview`` is what
+    list counters after a push (two calls) so that ``report.counters`` is Mailjet's own;
+    without it they are what the participants now predict. ``overview`` is what
     the run's account-wide reads (``survey``) know of this list; with it a list on which
     nothing changed costs one call and no participant is loaded.
     """
@@ -285,7 +291,7 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
         report.add(line)
     _stamp_unchanged_properties(store, participants)
 
-    created = _apply_to_erp(plan, store, report)
+    created = _apply_to_erp(plan, store, report, mailjet)
     new_checkpoint = plan.checkpoint
     if overview is not None:
         new_checkpoint = overview.advance(new_checkpoint)
@@ -295,17 +301,22 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
     pushed = _push(mailjet, list_id, store, plan, report, confirmed_states)
 
-    if pushed and recount:
+    if pushed:
+        after = _after_run(participants, plan, confirmed_states, created)
         if known_empty:
             # A list this run created holds exactly what Mailjet just confirmed; only the
             # account-wide exclusion flag has to be asked. A wrong guess (a job applied in
             # part) shows in the next run's counts, which then read the list.
             unsubscribed = report.unsubscribed_in_mailjet
             total = report.pushed + unsubscribed
-        else:
+        elif recount:
             total = mailjet.count_members(list_id)
             unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
-        after = _after_run(participants, plan, confirmed_states, created)
+        else:
+            # What the list held before (as predicted, or as read) with what Mailjet just
+            # confirmed; the next run's counts check it, and read the list if it is wrong.
+            known_after = _ErpKnowledge(after)
+            total, unsubscribed = len(known_after.members), len(known_after.unsubscribed)
         if overview is not None and overview.excluded_emails is not None:
             # The run knows every excluded address of the account, and reconcile flagged
             # each participant with it: no need to ask the list.
@@ -464,12 +475,17 @@ def _refresh_exclusions(
         store.set_exclusions(flags)
 
 
-def _apply_to_erp(plan: Plan, store: ParticipantStore, report: RunReport) -> Mapping[str, Key]:
+def _apply_to_erp(
+    plan: Plan, store: ParticipantStore, report: RunReport, mailjet: MailjetPort | None = None
+) -> Mapping[str, Key]:
     """Pull before push: Mailjet's news reach the ERP before anything is sent. Returns
-    the keys of the participants created, by address."""
+    the keys of the participants created, by address (``mailjet``: asked for the names of
+    new participants linked to nobody)."""
     created: Mapping[str, Key] = {}
     if plan.new_participants:
         new = _with_matches(plan.new_participants, store)
+        if mailjet is not None:
+            new = _with_names(mailjet, new)
         created = store.add_participants(new) or {}
         report.new_signups = len(new)
         report.matched = sum(1 for n in new if n.match_id is not None)
@@ -520,10 +536,11 @@ def _find_erased(
 
 def _with_names(mailjet: MailjetPort, new: list[NewParticipant]) -> list[NewParticipant]:
     """A signup row carries no name: ask Mailjet for the contact's name, one call per new
-    participant without one (a full read brings the names with the contacts)."""
+    participant without one that is linked to no employee or partner (a linked one shows
+    the name of its record; a full read brings the names with the contacts)."""
     named = []
     for n in new:
-        if not n.name and n.contact_id:
+        if not n.name and n.contact_id and n.match_id is None:
             try:
                 n = replace(n, name=mailjet.contact(n.contact_id).name or "")
             except MailjetNotFound:
@@ -564,6 +581,8 @@ class Overview:
     signups: Mapping[int, tuple[Signup, ...]] = field(default_factory=dict)
     high_water: Checkpoint | None = None  # past the newest signup read, of any list
     excluded_emails: frozenset[str] | None = None  # every excluded address (None: not read)
+    # every list's unsubscribed rows (None: not read, each list counts its own)
+    unsubscribed_rows: Mapping[int, tuple[ListRecipientRow, ...]] | None = None
 
     def covers(self, checkpoint: Checkpoint | None) -> bool:
         """Whether the signup read holds every signup after ``checkpoint``."""
@@ -588,6 +607,11 @@ class Overview:
             signups=tuple(self.signups.get(list_id, ())) if covered else None,
             high_water=self.high_water if covered else None,
             excluded_emails=self.excluded_emails,
+            unsubscribed_rows=(
+                None
+                if self.unsubscribed_rows is None or created
+                else tuple(self.unsubscribed_rows.get(list_id, ()))
+            ),
         )
 
 
@@ -599,6 +623,8 @@ class ListOverview:
     signups: tuple[Signup, ...] | None = None  # every signup since the list's checkpoint
     excluded_emails: frozenset[str] | None = None  # every excluded address of the account
     unsubscribed: int | None = None  # the list's unsubscribed members, counted this run
+    # the list's unsubscribed rows, read with every list's (then ``unsubscribed`` is theirs)
+    unsubscribed_rows: tuple[ListRecipientRow, ...] | None = None
     # the list has no signup up to here (covered by the read): its checkpoint may move on
     high_water: Checkpoint | None = None
 
@@ -649,7 +675,13 @@ def survey(
     signups = {list_id: tuple(rows) for list_id, rows in found.items()}
     high_water = Checkpoint().after_signups(s for rows in signups.values() for s in rows)
     excluded = frozenset(normalize_email(r.email) for r in mailjet.excluded_contacts())
-    return Overview(counts, True, since, signups, high_water, excluded)
+    unsubscribed = None
+    if len(lists) > 2 and hasattr(mailjet, "all_unsubscribed"):
+        # Cheaper than one count per list only while the pages are fewer than the lists.
+        found_rows = mailjet.all_unsubscribed(max_calls=len(lists) - 1)
+        if found_rows is not None:
+            unsubscribed = {list_id: tuple(rows) for list_id, rows in found_rows.items()}
+    return Overview(counts, True, since, signups, high_water, excluded, unsubscribed)
 
 
 def summarize(participants: Iterable[Participant], excluded_emails: Collection[str]) -> Summary:
@@ -703,7 +735,10 @@ def _quiet_list(mailjet, list_id, store, checkpoint, overview, report):
         or summary.property_changes
     ):
         return overview
-    unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
+    if overview.unsubscribed_rows is not None:
+        unsubscribed = len(overview.unsubscribed_rows)
+    else:
+        unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
     if unsubscribed != summary.unsubscribed:
         return replace(overview, unsubscribed=unsubscribed)
     report.pull = PULL_QUIET
@@ -739,7 +774,6 @@ def plan_list(
     )
     view = _find_erased(mailjet, view, participants)
     plan = reconcile(participants, view, checkpoint)
-    plan.new_participants = _with_names(mailjet, plan.new_participants)
     plan = hold_back(with_property_updates(plan, participants), participants)
     # An address Mailjet refused is not sent again until it changes or a user asks.
     refused = _refused_addresses(participants)
@@ -790,6 +824,8 @@ def pull(
         total = mailjet.count_members(list_id)
     if overview.unsubscribed is not None:
         unsubscribed = overview.unsubscribed
+    elif overview.unsubscribed_rows is not None:
+        unsubscribed = len(overview.unsubscribed_rows)
     else:
         unsubscribed = mailjet.count_members(list_id, unsubscribed=True)
     if overview.excluded_emails is not None:
@@ -801,7 +837,7 @@ def pull(
     counters = ListCounters.from_counts(total, unsubscribed, excluded)
 
     if full or total != expected:
-        view = _read_everything(mailjet, list_id, signups, known)
+        view = _read_everything(mailjet, list_id, signups, known, overview.unsubscribed_rows)
         if excluded_emails is not None:
             view = replace(view, excluded_emails=excluded_emails)
         return view, counters, PULL_FULL
@@ -812,7 +848,9 @@ def pull(
     # which would hide another unsubscribe from the count: read the rows then as well.
     resignups = {normalize_email(s.email) for s in fresh} & known.unsubscribed
     if unsubscribed != len(known.unsubscribed) or resignups:
-        view = _read_unsubscribed(mailjet, list_id, known, signups, total)
+        view = _read_unsubscribed(
+            mailjet, list_id, known, signups, total, overview.unsubscribed_rows
+        )
         how = PULL_FULL if view.complete else PULL_UNSUBSCRIBED
     if excluded_emails is not None:
         view = replace(view, excluded_emails=excluded_emails)
@@ -853,10 +891,14 @@ def _read_everything(
     list_id: int,
     signups: tuple[Signup, ...],
     known: _ErpKnowledge | None = None,
+    unsubscribed_rows: Sequence[ListRecipientRow] | None = None,
 ) -> MailjetView:
-    """Every member with its state: the list's contacts plus its unsubscribed rows."""
+    """Every member with its state: the list's contacts plus its unsubscribed rows (read
+    now unless the run's read of every list's brought them)."""
     contacts = mailjet.contacts(list_id)
-    unsub_rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
+    if unsubscribed_rows is None:
+        unsubscribed_rows = mailjet.recipients(list_id, unsubscribed=True)
+    unsub_rows = {r.contact_id: r for r in unsubscribed_rows}
     listed = {c.id for c in contacts}
     hidden = [cid for cid, row in unsub_rows.items() if row.unsubscribed and cid not in listed]
     resolve = _resolver(mailjet, list_id, known, signups, hidden)
@@ -961,9 +1003,13 @@ def _read_unsubscribed(
     known: _ErpKnowledge,
     signups: tuple[Signup, ...],
     total: int,
+    unsubscribed_rows: Sequence[ListRecipientRow] | None = None,
 ) -> MailjetView:
-    """The unsubscribed members, with their addresses resolved as cheaply as possible."""
-    rows = {r.contact_id: r for r in mailjet.recipients(list_id, unsubscribed=True)}
+    """The unsubscribed members, with their addresses resolved as cheaply as possible (the
+    rows read now unless the run's read of every list's brought them)."""
+    if unsubscribed_rows is None:
+        unsubscribed_rows = mailjet.recipients(list_id, unsubscribed=True)
+    rows = {r.contact_id: r for r in unsubscribed_rows}
     email_of = dict(known.email_of_contact)
     for s in signups:
         if s.contact_id:
