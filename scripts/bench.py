@@ -236,6 +236,9 @@ def measured_sync(python, conf, db, sandbox, tag) -> dict:
     after = _calls(sandbox)
     result["api_calls"], result["calls_by"], entries = _delta(before, after)
     result["mailjet_writes"] = sum(1 for c in entries if c["method"] != "GET")
+    if os.environ.get("BENCH_DUMP_CALLS"):
+        with open(f"{os.environ['BENCH_DUMP_CALLS']}.{tag}.json", "w") as handle:
+            json.dump(entries, handle)
     result["load"] = (round(load_before, 2), round(os.getloadavg()[0], 2))
     return result
 

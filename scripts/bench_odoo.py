@@ -520,8 +520,17 @@ def sync(args) -> dict:
         rss_before = _current_rss_mb()
         queries_before = odoo.sql_db.sql_counter
         started = time.monotonic()
+        profile_to = os.environ.get("BENCH_PROFILE")
+        if profile_to:  # BENCH_PROFILE=/tmp/p: a cProfile of each sync in /tmp/p.<n>.prof
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         run = interface._run_sync(trigger="manual", auto_commit=True)
         wall = time.monotonic() - started
+        if profile_to:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_to}.{int(time.time())}.prof")
         queries = odoo.sql_db.sql_counter - queries_before
         peak = _rss_mb()
         cr.commit()

@@ -285,3 +285,24 @@ def test_D3_hidden_unsubscribed_members_are_resolved_with_one_read_of_all_contac
     assert not [p for p in paths if p.rstrip("/").split("/")[-1].isdigit() and "/contact/" in p]
     assert all(store.find(f"p{i}@example.com").state == DECLINED for i in range(10))
     agree(sandbox, list_id, store)
+
+
+def test_D3_a_list_read_in_full_asks_for_no_exclusions_the_night_already_read(
+    sandbox, gateway, synced
+):
+    """The list's contact listing leaves unsubscribed members out (one reading of an
+    undocumented corner): their exclusion flags come from the night's read of every
+    excluded contact, not from a second read per list."""
+    sandbox.config(contact_list_filter="subscribed")
+    name, list_id, store = synced[2]
+    _add_in_mailjet(sandbox, list_id, "stranger@example.com")  # the list is read in full
+    before = sandbox.calls()["total"]
+    reports = night(gateway, synced)
+    excluded_reads = [
+        c
+        for c in sandbox.calls()["calls"][before:]
+        if c["resource"] == "contact" and "IsExcludedFromCampaigns" in (c["query"] or "")
+    ]
+    assert reports[2].pull == "all members" and reports[2].new_signups == 1
+    assert len(excluded_reads) == 1  # the night's own
+    agree(sandbox, list_id, store)

@@ -837,7 +837,9 @@ def pull(
     counters = ListCounters.from_counts(total, unsubscribed, excluded)
 
     if full or total != expected:
-        view = _read_everything(mailjet, list_id, signups, known, overview.unsubscribed_rows)
+        view = _read_everything(
+            mailjet, list_id, signups, known, overview.unsubscribed_rows, overview.excluded_emails
+        )
         if excluded_emails is not None:
             view = replace(view, excluded_emails=excluded_emails)
         return view, counters, PULL_FULL
@@ -849,7 +851,13 @@ def pull(
     resignups = {normalize_email(s.email) for s in fresh} & known.unsubscribed
     if unsubscribed != len(known.unsubscribed) or resignups:
         view = _read_unsubscribed(
-            mailjet, list_id, known, signups, total, overview.unsubscribed_rows
+            mailjet,
+            list_id,
+            known,
+            signups,
+            total,
+            overview.unsubscribed_rows,
+            overview.excluded_emails,
         )
         how = PULL_FULL if view.complete else PULL_UNSUBSCRIBED
     if excluded_emails is not None:
@@ -892,6 +900,7 @@ def _read_everything(
     signups: tuple[Signup, ...],
     known: _ErpKnowledge | None = None,
     unsubscribed_rows: Sequence[ListRecipientRow] | None = None,
+    excluded_emails: Collection[str] | None = None,
 ) -> MailjetView:
     """Every member with its state: the list's contacts plus its unsubscribed rows (read
     now unless the run's read of every list's brought them)."""
@@ -903,15 +912,20 @@ def _read_everything(
     hidden = [cid for cid, row in unsub_rows.items() if row.unsubscribed and cid not in listed]
     resolve = _resolver(mailjet, list_id, known, signups, hidden)
     view = _complete_view(contacts, unsub_rows, signups, resolve)
-    return _with_exclusions_of_unlisted(mailjet, view)
+    return _with_exclusions_of_unlisted(mailjet, view, excluded_emails)
 
 
-def _with_exclusions_of_unlisted(mailjet: MailjetPort, view: MailjetView) -> MailjetView:
+def _with_exclusions_of_unlisted(
+    mailjet: MailjetPort, view: MailjetView, excluded_emails: Collection[str] | None = None
+) -> MailjetView:
     """Members the list's contact listing left out carry no exclusion flag; the account's
-    excluded contacts (usually few, read only then) give it."""
+    excluded contacts give it (``excluded_emails`` when the run read them, else read
+    now: usually few)."""
     if all(r.excluded is not None for r in view.recipients):
         return view
-    excluded = {normalize_email(c.email) for c in mailjet.excluded_contacts()}
+    excluded = excluded_emails
+    if excluded is None:
+        excluded = {normalize_email(c.email) for c in mailjet.excluded_contacts()}
     recipients = tuple(
         r if r.excluded is not None else replace(r, excluded=r.email in excluded)
         for r in view.recipients
@@ -1004,6 +1018,7 @@ def _read_unsubscribed(
     signups: tuple[Signup, ...],
     total: int,
     unsubscribed_rows: Sequence[ListRecipientRow] | None = None,
+    excluded_emails: Collection[str] | None = None,
 ) -> MailjetView:
     """The unsubscribed members, with their addresses resolved as cheaply as possible (the
     rows read now unless the run's read of every list's brought them)."""
@@ -1023,7 +1038,7 @@ def _read_unsubscribed(
         hidden = [cid for cid, row in rows.items() if row.unsubscribed and cid not in listed]
         resolve = _resolver(mailjet, list_id, known, signups, hidden)
         view = _complete_view(contacts, rows, signups, resolve)
-        return _with_exclusions_of_unlisted(mailjet, view)
+        return _with_exclusions_of_unlisted(mailjet, view, excluded_emails)
     for cid in unknown:
         try:
             email_of[cid] = normalize_email(mailjet.contact(cid).email)
