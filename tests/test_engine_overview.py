@@ -7,7 +7,14 @@ from doubles import InMemoryParticipants
 
 from ems_mailjet.services import gateway as gateway_module
 from ems_mailjet.services.records import ACCEPTED, DECLINED
-from ems_mailjet.services.sync import summarize, survey, sync_list
+from ems_mailjet.services.sync import (
+    PendingList,
+    finish_lists,
+    start_list,
+    summarize,
+    survey,
+    sync_list,
+)
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 LISTS = 4
@@ -306,3 +313,59 @@ def test_D3_a_list_read_in_full_asks_for_no_exclusions_the_night_already_read(
     assert reports[2].pull == "all members" and reports[2].new_signups == 1
     assert len(excluded_reads) == 1  # the night's own
     agree(sandbox, list_id, store)
+
+
+def test_D3_the_jobs_of_many_lists_are_polled_together_with_one_wait(sandbox):
+    """A run submits each list's jobs, goes on with the next list, and polls the jobs of
+    many lists together: one wait between rounds for all of them, not one per list; and
+    each list ends exactly as if it had been synced on its own."""
+    waits = []
+    stores = []
+    calls_before = sandbox.calls()["total"]
+    with make_gateway(sandbox, sleep=waits.append) as gw:
+        ensured = gw.ensure_lists([(n, f"Campaign {n}", None) for n in range(LISTS)])
+        pending = []
+        for n in range(LISTS):
+            store = InMemoryParticipants()
+            for i in range(30):
+                store.add(f"p{i}.c{n}@example.com", state=DECLINED if i % 5 == 0 else ACCEPTED)
+            stores.append(store)
+            started = start_list(gw, ensured[n].list_id, store, known_empty=True)
+            assert isinstance(started, PendingList)
+            assert store.find(f"p1.c{n}@example.com").synced_state is None  # not yet
+            pending.append(started)
+        polls_before = sandbox.calls()["by"].get("GET contactslist/managemanycontacts", 0)
+        reports = finish_lists(gw, pending)
+        polls = sandbox.calls()["by"]["GET contactslist/managemanycontacts"] - polls_before
+    assert len(waits) == 1  # one round said "not yet" for every job, then all were final
+    assert polls == 2 * 2 * LISTS  # two jobs per list, each polled twice
+    # every call of the lists' syncs is counted in one list's report: its two submits, its
+    # share of the polls (and, for the first, the read of the contact properties)
+    lists_read = 1
+    calls = sandbox.calls()["total"] - calls_before - lists_read - LISTS  # - lists created
+    assert sum(r.api_calls for r in reports) == calls
+    assert all(r.api_calls in (6, 7) for r in reports)
+    for n, report in enumerate(reports):
+        assert (report.pushed, report.unsubscribed_in_mailjet, report.errors) == (24, 6, 0)
+        agree(sandbox, ensured[n].list_id, stores[n])
+
+
+def test_D7_an_outage_while_many_lists_are_polled_keeps_what_each_had_confirmed(sandbox):
+    with make_gateway(sandbox) as gw:
+        ensured = gw.ensure_lists([(n, f"Campaign {n}", None) for n in range(2)])
+        stores, pending = [], []
+        for n in range(2):
+            store = InMemoryParticipants()
+            for i in range(5):
+                store.add(f"p{i}.c{n}@example.com")
+            stores.append(store)
+            pending.append(start_list(gw, ensured[n].list_id, store, known_empty=True))
+        sandbox.fault(kind="status", status=503, path="managemanycontacts", count=99)
+        reports = finish_lists(gw, pending)
+    assert all(r.aborted and r.errors == 1 for r in reports)
+    assert all(p.synced_state is None for s in stores for p in s.participants())
+    # the next night sends them again and ends with both sides agreeing
+    with make_gateway(sandbox) as gw:
+        for n in range(2):
+            assert not sync_list(gw, ensured[n].list_id, stores[n]).errors
+            agree(sandbox, ensured[n].list_id, stores[n])

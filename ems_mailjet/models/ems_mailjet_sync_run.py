@@ -6,11 +6,15 @@ from odoo import api, fields, models
 
 from ..services.errors import MailjetError
 from .advisory_lock import try_advisory_lock
+from .campaign_sync import finish_campaign_syncs
 
 _logger = logging.getLogger(__name__)
 
 # pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
 _LOCK_CLASS = 0x454D534D
+# Lists started before their jobs are polled together: one wait per wave, not per list.
+# Each started list keeps its participants in memory until it is finished.
+WAVE = 20
 
 COUNTERS = (
     "pushed",
@@ -157,8 +161,9 @@ class EmsMailjetSyncRun(models.Model):
 
     def _sync_lists(self, deadline, auto_commit):
         """The one loop over the interface's lists: ensure them all with one read, then
-        let each campaign sync its own (``utm.campaign._mailjet_sync``). Returns the
-        run's final state."""
+        let each campaign sync its own (``utm.campaign._mailjet_sync_start`` and
+        ``_mailjet_sync_finish``, in waves: ``_sync_waves``). Returns the run's final
+        state."""
         self.ensure_one()
         interface = self.interface_id
         campaigns = (
@@ -170,7 +175,6 @@ class EmsMailjetSyncRun(models.Model):
             )
         )
         self.lists_total = len(campaigns)
-        cron = self.env["ir.cron"]
         creds = interface.sudo()
         if not (creds.api_key and creds.api_secret):
             self._log("no_credentials")
@@ -180,15 +184,18 @@ class EmsMailjetSyncRun(models.Model):
                 ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
                 self._check_webhook(interface, gateway)
                 overview = campaigns._mailjet_overview(self, gateway, ensured)
-                for done, campaign in enumerate(campaigns):
-                    if deadline and fields.Datetime.now() >= deadline:
-                        self._log("window_ended", {"count": len(campaigns) - done})
-                        return "partial"
-                    campaign._mailjet_sync(self, gateway, ensured[campaign.id], overview)
-                    cron._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                wave = []  # started lists whose jobs wait to be polled together
+                try:
+                    state = self._sync_waves(
+                        gateway, campaigns, ensured, overview, wave, deadline, auto_commit
+                    )
+                except MailjetError:
+                    for sync in wave:
+                        sync.keep_start()
+                    raise
                 self.api_calls = gateway.calls
+                if state:
+                    return state
         except MailjetError as error:
             # Bad credentials (or Mailjet gone while ensuring the lists): nothing half-done,
             # every list that finished is committed, the rest waits for the next run.
@@ -197,6 +204,40 @@ class EmsMailjetSyncRun(models.Model):
             _logger.warning("Mailjet sync of interface %s failed: %s", interface.id, error)
             return "failed"
         return "partial" if self.errors else "done"
+
+    def _sync_waves(self, gateway, campaigns, ensured, overview, wave, deadline, commit):
+        """Start the lists one after the other and finish them in waves: the jobs of a
+        wave's lists are polled together, so they share their waits. The first list is
+        finished on its own (a problem shows before more lists are started), then each
+        wave is twice the last, up to ``WAVE`` lists. ``wave`` holds the lists started
+        and not yet finished. Commits after each start and each finish when ``commit``.
+        Returns "partial" when the window ended, else None."""
+        size = 1
+        for done, campaign in enumerate(campaigns):
+            if deadline and fields.Datetime.now() >= deadline:
+                self._finish_syncs(gateway, wave, commit)
+                self._log("window_ended", {"count": len(campaigns) - done})
+                return "partial"
+            sync = campaign._mailjet_sync_start(self, gateway, ensured[campaign.id], overview)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if sync is not None:
+                wave.append(sync)
+            if len([s for s in wave if s.pending]) >= size:
+                self._finish_syncs(gateway, wave, commit)
+                size = min(WAVE, size * 2)
+            self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
+        self._finish_syncs(gateway, wave, commit)
+        return None
+
+    def _finish_syncs(self, gateway, wave, commit):
+        """Poll the submitted jobs of the started lists in ``wave`` together and finish
+        each campaign (committed one by one when ``commit``); empties ``wave``."""
+        syncs = list(wave)
+        wave.clear()
+        for _campaign in finish_campaign_syncs(self, gateway, syncs):
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _check_webhook(self, interface, gateway):
         """Whether Mailjet still posts unsubscribes to the webhook (one call); a

@@ -8,8 +8,9 @@ from ..services.engagement import activity_budget, message_activity
 from ..services.errors import MailjetAuthFailed, MailjetError, MailjetNotFound
 from ..services.notes import Note
 from ..services.records import Checkpoint, external_id, stored_id
-from ..services.sync import survey, sync_list
+from ..services.sync import start_list, survey
 from ..services.webhook import MailjetEvent
+from .campaign_sync import CampaignSync
 from .participant_store import OdooParticipantStore
 
 _logger = logging.getLogger(__name__)
@@ -200,17 +201,19 @@ class UtmCampaign(models.Model):
             run._log_error(error)
             return None
 
-    def _mailjet_sync(self, run, gateway, ensured, overview=None):
-        """Sync this campaign's list (``ensured``: its ``EnsuredList``) and add what happened
-        to ``run``. The campaign is written once, whatever the outcome. ``overview``: the
-        run's ``services.sync.Overview`` of all lists."""
+    def _mailjet_sync_start(self, run, gateway, ensured, overview=None):
+        """Start the sync of this campaign's list (``ensured``: its ``EnsuredList``):
+        pull, apply to the ERP, submit the jobs (``services.sync.start_list``). Returns
+        a ``CampaignSync`` to finish (``_mailjet_sync_finish``, once its jobs were polled
+        with other lists'), or None when the list could not be synced at all (said in
+        ``run``'s log). ``overview``: the run's ``services.sync.Overview`` of all lists."""
         self.ensure_one()
         if ensured.deleted:
             self.write({"mailjet_list_deleted": True})
         if ensured.error or not ensured.list_id:
             run._log_notes([ensured.error or Note("list_no_name")], self)
             run.errors += 1
-            return
+            return None
         lost_list = ensured.created and external_id(self.mailjet_list_id)
         store = OdooParticipantStore(self)
         values = {
@@ -218,13 +221,14 @@ class UtmCampaign(models.Model):
             "mailjet_list_name": ensured.name,
             "mailjet_list_deleted": False,
         }
+        started = None
         try:
             list_overview = None
             if overview is not None:
                 list_overview = overview.for_list(
                     ensured.list_id, store.get_checkpoint(), created=ensured.created
                 )
-            report = sync_list(
+            started = start_list(
                 gateway,
                 ensured.list_id,
                 store,
@@ -233,7 +237,21 @@ class UtmCampaign(models.Model):
                 recount=False,
                 overview=list_overview,
             )
-            values.update(self._mailjet_report_values(report))
+        finally:
+            if store.checkpoint is not None:
+                values["mailjet_checkpoint"] = store.checkpoint
+            if started is None:
+                self.write(values)  # the run stops here: keep the list and the checkpoint
+        return CampaignSync(self, ensured, started, values, lost_list)
+
+    def _mailjet_sync_finish(self, run, gateway, sync, report):
+        """Write what the list's sync did (``report``, final) to the campaign, with what
+        its start left to write (``sync.values``): once per run, whatever the outcome.
+        Reads the statistics when due and adds it all to ``run``."""
+        self.ensure_one()
+        ensured = sync.ensured
+        values = dict(sync.values, **self._mailjet_report_values(report))
+        try:
             if ensured.created:
                 values["mailjet_stats_at"] = fields.Datetime.now()  # nothing sent to it yet
             elif not report.aborted and self._mailjet_statistics_due():
@@ -242,13 +260,12 @@ class UtmCampaign(models.Model):
                     self._mailjet_read_mailings(gateway, ensured.list_id, run, statistics)
                 values.update(statistics)
         finally:
-            if store.checkpoint is not None:
-                values["mailjet_checkpoint"] = store.checkpoint
             self.write(values)
         if ensured.renamed:
             report.add(Note("list_renamed", {"name": ensured.name}))
-        if lost_list:
-            report.add(Note("list_recreated", {"old_id": lost_list, "new_id": ensured.list_id}))
+        if sync.lost_list:
+            params = {"old_id": sync.lost_list, "new_id": ensured.list_id}
+            report.add(Note("list_recreated", params))
         run._add(report, self)
 
     def action_mailjet_reinstate_list(self):

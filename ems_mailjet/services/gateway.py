@@ -224,6 +224,35 @@ class PushResult:
     interrupted: MailjetUnavailable | None = None  # Mailjet became unavailable part-way
 
 
+@dataclass
+class Submission:
+    """The jobs of one list submitted by ``submit_many`` and not yet polled."""
+
+    list_id: int
+    results: list[PushResult]
+    jobs: list[tuple[int, list[PushContact], PushResult]] = field(default_factory=list)
+    calls: int = 0  # the calls made for this list's jobs (its share of the polls included)
+
+
+def _share_calls(submissions: Sequence[Submission], calls: int) -> None:
+    """Polls made for several lists at once, shared out by their number of jobs."""
+    weights = [len(sub.jobs) for sub in submissions]
+    total = sum(weights)
+    if not total:
+        return
+    given = 0
+    for sub, weight in zip(submissions, weights, strict=True):
+        share = calls * weight // total
+        sub.calls += share
+        given += share
+    for sub in submissions:  # the remainder, one each, to the first lists with jobs
+        if given >= calls:
+            break
+        if sub.jobs:
+            sub.calls += 1
+            given += 1
+
+
 class MailjetGateway:
     """Mailjet for the engine. One instance per interface and run; not thread-safe."""
 
@@ -624,17 +653,26 @@ class MailjetGateway:
         submitted (in order) before the jobs are polled together, so their waits overlap.
         Once Mailjet is unavailable nothing more is submitted; the later batches come
         back empty with ``interrupted`` set."""
+        return self.settle_many([self.submit_many(list_id, batches)])[0]
+
+    def submit_many(
+        self, list_id: int, batches: Sequence[tuple[str, Sequence[PushContact]]]
+    ) -> Submission:
+        """The first half of ``push_many``: submit every chunk, poll nothing. The jobs are
+        polled (with those of other lists) by ``settle_many``."""
         for action, _contacts in batches:
             if action not in _BULK_ACTIONS:
                 raise ValueError(f"bulk pushes use only {_BULK_ACTIONS}, not {action!r}")
-        results = [PushResult(action=action, submitted=len(c)) for action, c in batches]
-        jobs: list[tuple[int, list[PushContact], PushResult]] = []
+        calls_before = self.calls
+        submission = Submission(
+            list_id, [PushResult(action=a, submitted=len(c)) for a, c in batches]
+        )
         interrupted: MailjetUnavailable | None = None
         try:
             self.ensure_property_definitions([c for _action, cs in batches for c in cs])
         except MailjetUnavailable as exc:
             interrupted = exc
-        for (action, contacts), result in zip(batches, results, strict=True):
+        for (action, contacts), result in zip(batches, submission.results, strict=True):
             if interrupted is not None:
                 result.interrupted = interrupted
                 continue
@@ -642,25 +680,47 @@ class MailjetGateway:
                 for start in range(0, len(contacts), self.chunk_size):
                     chunk = list(contacts[start : start + self.chunk_size])
                     submitted = self._submit(list_id, action, chunk, result)
-                    jobs.extend((job_id, part, result) for job_id, part in submitted)
+                    submission.jobs.extend((job_id, part, result) for job_id, part in submitted)
             except MailjetUnavailable as exc:
                 interrupted = result.interrupted = exc
+        submission.calls = self.calls - calls_before
+        return submission
+
+    def settle_many(self, submissions: Sequence[Submission]) -> list[list[PushResult]]:
+        """Poll the jobs of every submission together (one wait between rounds, sized to
+        all their contacts), then read each job's outcome; the results of each
+        submission, in order. Calls are counted into each submission's ``calls``."""
         last: dict[int, dict] = {}
+        jobs = [
+            (sub, job_id, chunk, result)
+            for sub in submissions
+            for job_id, chunk, result in sub.jobs
+        ]
+        polled = [(sub.list_id, job_id) for sub, job_id, _chunk, _result in jobs]
+        calls_before = self.calls
+        interrupted: MailjetUnavailable | None = None
         try:
-            first_wait = self.polling.first_wait(sum(len(c) for _j, c, _r in jobs))
-            self._poll_jobs(list_id, [job_id for job_id, _c, _r in jobs], last, first_wait)
+            first_wait = self.polling.first_wait(sum(len(chunk) for _s, _j, chunk, _r in jobs))
+            self._poll_jobs(polled, last, first_wait)
         except MailjetUnavailable as exc:
             # What was read final still counts; the rest is sent again next run.
-            for result in results:
-                result.interrupted = result.interrupted or exc
-            jobs = [j for j in jobs if _job_status(last.get(j[0], {})) in _FINAL_JOB_STATES]
-        try:
-            for job_id, chunk, result in jobs:
-                self._finish_job(list_id, job_id, last[job_id], chunk, result)
-        except MailjetUnavailable as exc:
-            for result in results:
-                result.interrupted = result.interrupted or exc
-        return results
+            interrupted = exc
+            jobs = [j for j in jobs if _job_status(last.get(j[1], {})) in _FINAL_JOB_STATES]
+        _share_calls(submissions, self.calls - calls_before)
+        for sub, job_id, chunk, result in jobs:
+            before = self.calls
+            try:
+                self._finish_job(sub.list_id, job_id, last[job_id], chunk, result)
+            except MailjetUnavailable as exc:
+                interrupted = exc
+                break
+            finally:
+                sub.calls += self.calls - before
+        if interrupted is not None:
+            for sub in submissions:
+                for result in sub.results:
+                    result.interrupted = result.interrupted or interrupted
+        return [sub.results for sub in submissions]
 
     def _submit(self, list_id, action, chunk, result) -> list[tuple[int, list[PushContact]]]:
         """POST one chunk; if Mailjet refuses the whole request (400), split it in halves
@@ -787,20 +847,19 @@ class MailjetGateway:
 
     def _poll_jobs(
         self,
-        list_id: int,
-        job_ids: Sequence[int],
+        jobs: Sequence[tuple[int, int]],
         last: dict[int, dict],
         first_wait: float | None = None,
     ) -> None:
-        """Poll the jobs in turn until each is final (or the polling policy gives up):
-        one wait between rounds, whatever the number of jobs. ``last`` receives each
-        job as last read (also when a ``MailjetUnavailable`` stops the polling)."""
+        """Poll the jobs (``(list id, job id)``) in turn until each is final (or the polling
+        policy gives up): one wait between rounds, whatever the number of jobs. ``last``
+        receives each job as last read (also when a ``MailjetUnavailable`` stops it)."""
         polling = self.polling
-        pending = list(job_ids)
+        pending = list(jobs)
         started = time.monotonic()
         for attempt in range(1, polling.max_polls + 1):
             still = []
-            for job_id in pending:
+            for list_id, job_id in pending:
                 last[job_id] = self._first(
                     self._get(
                         "contactslist_managemanycontacts",
@@ -810,7 +869,7 @@ class MailjetGateway:
                     )
                 )
                 if _job_status(last[job_id]) not in _FINAL_JOB_STATES:
-                    still.append(job_id)
+                    still.append((list_id, job_id))
             pending = still
             if not pending or time.monotonic() - started >= polling.timeout:
                 return

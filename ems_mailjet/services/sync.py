@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -85,9 +85,12 @@ __all__ = [
     "MailjetPort",
     "Overview",
     "ParticipantStore",
+    "PendingList",
     "RunReport",
+    "finish_lists",
     "plan_list",
     "pull",
+    "start_list",
     "summarize",
     "survey",
     "sync_list",
@@ -244,11 +247,50 @@ def sync_list(
     the run's account-wide reads (``survey``) know of this list; with it a list on which
     nothing changed costs one call and no participant is loaded.
     """
+    started = start_list(
+        mailjet,
+        list_id,
+        store,
+        full=full,
+        known_empty=known_empty,
+        recount=recount,
+        overview=overview,
+    )
+    if isinstance(started, PendingList):
+        return finish_lists(mailjet, [started])[0]
+    return started
+
+
+@dataclass
+class PendingList:
+    """A list whose jobs ``start_list`` submitted; ``finish_lists`` polls them (with other
+    lists' jobs) and completes its sync. Its ``report`` is final only then."""
+
+    report: RunReport
+    submission: Any  # the gateway's ``Submission``
+    complete: Callable[[Sequence[PushResult]], None]
+
+
+def start_list(
+    mailjet: MailjetPort,
+    list_id: int,
+    store: ParticipantStore,
+    *,
+    full: bool = False,
+    known_empty: bool = False,
+    recount: bool = True,
+    overview: ListOverview | None = None,
+) -> RunReport | PendingList:
+    """``sync_list`` up to the push: pull, apply to the ERP, submit the jobs. Returns the
+    finished report when nothing was submitted (or the gateway cannot defer its polls),
+    else a ``PendingList`` for ``finish_lists``: the polls of many lists then share their
+    waits. Never raises for Mailjet trouble except bad credentials."""
     started = time.monotonic()
     calls_before = mailjet.calls
     report = RunReport(list_id=list_id, list_created=known_empty)
+    pending = None
     try:
-        _run(
+        pending = _run(
             mailjet,
             list_id,
             store,
@@ -261,21 +303,59 @@ def sync_list(
     except MailjetAuthFailed:
         raise
     except MailjetError as exc:
-        report.aborted = True
-        report.add(exc.note())
-        _log.warning("Mailjet sync of list %s stopped: %s", list_id, exc)
+        _stopped(report, exc)
     finally:
         report.api_calls = mailjet.calls - calls_before
         report.duration = time.monotonic() - started
-    return report
+    return pending or report
 
 
-def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overview) -> None:
+def finish_lists(mailjet: MailjetPort, pending: Sequence[PendingList]) -> list[RunReport]:
+    """Poll the submitted jobs of these lists together, then complete each list's sync
+    (mark what Mailjet confirmed, the counters); their reports, in order. Never raises
+    for Mailjet trouble except bad credentials."""
+    if not pending:
+        return []
+    started = time.monotonic()
+    calls_before = [p.submission.calls for p in pending]
+    try:
+        results = mailjet.settle_many([p.submission for p in pending])
+    except MailjetAuthFailed:
+        raise
+    except MailjetError as exc:
+        for p in pending:
+            _stopped(p.report, exc)
+        return [p.report for p in pending]
+    waited = (time.monotonic() - started) / len(pending)
+    for p, result, before in zip(pending, results, calls_before, strict=True):
+        p.report.api_calls += p.submission.calls - before
+        clock, calls = time.monotonic(), mailjet.calls
+        try:
+            p.complete(result)
+        except MailjetAuthFailed:
+            raise
+        except MailjetError as exc:
+            _stopped(p.report, exc)
+        finally:
+            p.report.api_calls += mailjet.calls - calls
+            p.report.duration += waited + time.monotonic() - clock
+    return [p.report for p in pending]
+
+
+def _stopped(report: RunReport, exc: MailjetError) -> None:
+    report.aborted = True
+    report.add(exc.note())
+    _log.warning("Mailjet sync of list %s stopped: %s", report.list_id, exc)
+
+
+def _run(
+    mailjet, list_id, store, report, *, full, known_empty, recount, overview
+) -> PendingList | None:
     checkpoint = store.get_checkpoint()
     if overview is not None and not (full or known_empty):
         overview = _quiet_list(mailjet, list_id, store, checkpoint, overview, report)
         if overview is None:
-            return  # nothing changed on either side
+            return None  # nothing changed on either side
     participants = list(store.participants())
 
     plan, report.counters, report.pull = plan_list(
@@ -299,9 +379,21 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
         store.set_checkpoint(new_checkpoint)
 
     confirmed_states: dict[Key, str] = dict(plan.mark_synced)
-    pushed = _push(mailjet, list_id, store, plan, report, confirmed_states)
+    # Unsubscribes first: if the run is cut short, the safe half is done. Both batches
+    # are submitted before their jobs are polled, so the waits overlap.
+    batches = [
+        (action, contacts, state)
+        for action, contacts, state in (
+            (UNSUB, plan.to_unsubscribe, DECLINED),
+            (ADD, plan.to_add, ACCEPTED),
+        )
+        if contacts
+    ]
 
-    if pushed:
+    def complete(results: Sequence[PushResult]) -> None:
+        """Mark what Mailjet confirmed, then the list's counters after the push."""
+        if not _take_results(store, plan, report, confirmed_states, batches, results):
+            return
         after = _after_run(participants, plan, confirmed_states, created)
         if known_empty:
             # A list this run created holds exactly what Mailjet just confirmed; only the
@@ -326,30 +418,23 @@ def _run(mailjet, list_id, store, report, *, full, known_empty, recount, overvie
             _refresh_exclusions(mailjet, list_id, store, excluded, after)
         report.counters = ListCounters.from_counts(total, unsubscribed, excluded)
 
+    if batches and hasattr(mailjet, "submit_many"):
+        submission = mailjet.submit_many(list_id, [(a, c) for a, c, _s in batches])
+        return PendingList(report, submission, complete)
+    results = []
+    for action, contacts, _state in batches:
+        results.append(mailjet.push(list_id, action, contacts))
+        if results[-1].interrupted:
+            break
+    complete(results)
+    return None
 
-def _push(mailjet, list_id, store, plan, report, confirmed_states) -> bool:
-    """Send what the plan says to Mailjet and mark what it confirmed (added to
+
+def _take_results(store, plan, report, confirmed_states, batches, results) -> bool:
+    """Mark what Mailjet confirmed of the pushed ``batches`` (added to
     ``confirmed_states``); whether anything was confirmed. Raises when Mailjet became
     unavailable, after marking what it confirmed."""
-    # Unsubscribes first: if the run is cut short, the safe half is done. Both batches
-    # are submitted before their jobs are polled, so the waits overlap.
     pushed = False
-    batches = [
-        (action, contacts, state)
-        for action, contacts, state in (
-            (UNSUB, plan.to_unsubscribe, DECLINED),
-            (ADD, plan.to_add, ACCEPTED),
-        )
-        if contacts
-    ]
-    if batches and hasattr(mailjet, "push_many"):
-        results = mailjet.push_many(list_id, [(a, c) for a, c, _s in batches])
-    else:
-        results = []
-        for action, contacts, _state in batches:
-            results.append(mailjet.push(list_id, action, contacts))
-            if results[-1].interrupted:
-                break
     for (action, contacts, state), result in zip(batches, results, strict=False):
         pushed = pushed or bool(result.succeeded)
         confirmed = {key: state for c in result.succeeded for key in c.keys}

@@ -196,7 +196,7 @@ class TestConsent(MailjetSandboxCase):
         self.sync()  # both lists exist now
         second_person = self.by_email(second)["mid@example.com"]
         second_person.state = "declined"  # something for the second list to push
-        original = type(self.campaign)._mailjet_sync
+        original = type(self.campaign)._mailjet_sync_finish
         calls = []
 
         def sync_then_erase(campaign, *args, **kwargs):
@@ -208,7 +208,7 @@ class TestConsent(MailjetSandboxCase):
             calls.append(campaign)
             return result
 
-        with patch.object(type(self.campaign), "_mailjet_sync", sync_then_erase):
+        with patch.object(type(self.campaign), "_mailjet_sync_finish", sync_then_erase):
             self.sync()
         self.assertEqual(len(calls), 2)
         self.assertTrue(first_person.mailjet_erased)

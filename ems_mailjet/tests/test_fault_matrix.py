@@ -125,19 +125,20 @@ def _lock_held_elsewhere(case):
 
 @contextmanager
 def _after_first_list(case, action):
-    """Run ``action(stack)`` once the first list of the run is finished."""
+    """Run ``action(stack)`` once the first list of the run is finished (a run finishes
+    its first list before it starts the next)."""
     campaign_class = type(case.env["utm.campaign"])
-    original = campaign_class._mailjet_sync
+    original = campaign_class._mailjet_sync_finish
     done = []
     with ExitStack() as stack:
 
-        def sync_campaign(self, run, gateway, ensured, *args):
-            original(self, run, gateway, ensured, *args)
+        def finish_campaign(self, *args):
+            original(self, *args)
             if not done:
                 done.append(self)
                 action(stack)
 
-        stack.enter_context(patch.object(campaign_class, "_mailjet_sync", sync_campaign))
+        stack.enter_context(patch.object(campaign_class, "_mailjet_sync_finish", finish_campaign))
         yield done
 
 

@@ -1,7 +1,8 @@
-"""D3 at scale: a night on which nothing changed asks Mailjet about all lists at once,
-costs one call per list and loads no participant; the store's SQL summary says what the
-engine's rule says."""
+"""D3 at scale: a night on which nothing changed asks Mailjet about all lists at once
+and loads no participant; the store's SQL summary says what the engine's rule says; the
+jobs of many lists are polled together."""
 
+import re
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -30,7 +31,7 @@ class TestQuietNight(MailjetSandboxCase):
         )
         return campaign
 
-    def test_D3_quiet_night_costs_one_call_per_list_and_loads_no_participant(self):
+    def test_D3_quiet_night_reads_all_lists_at_once_and_loads_no_participant(self):
         campaigns = self._campaign("Spring list", 40) | self._campaign("Summer list", 60)
         campaigns.participant_ids[:1].partner_id = self.partner
         self.sync()
@@ -46,11 +47,15 @@ class TestQuietNight(MailjetSandboxCase):
 
         with patch.object(OdooParticipantStore, "participants", counted):
             run = self.sync()
-        lists = len(self.sandbox.state()["lists"])
+        self.assertGreaterEqual(len(self.sandbox.state()["lists"]), 3)
         calls = self.sandbox.calls()
         new = calls["calls"][-(calls["total"] - before) :]
-        # all lists, all signups, all excluded contacts, then one count per list
-        self.assertEqual(len(new), 3 + lists, [c["resource"] for c in new])
+        # all lists, all signups, all excluded contacts, then the unsubscribed members of
+        # every list at once (one count, one page): nothing per list
+        self.assertEqual(
+            [c["resource"] for c in new],
+            ["contactslist", "contactslistsignup", "contact", "listrecipient", "listrecipient"],
+        )
         self.assertFalse([c for c in new if c["method"] != "GET"])
         self.assertEqual(loads, [])
         self.assertEqual(campaigns.participant_ids.mapped("write_date"), write_dates)
@@ -79,4 +84,43 @@ class TestQuietNight(MailjetSandboxCase):
         ):
             self.assertEqual(
                 store.summary(excluded), summarize(store.participants(), excluded), excluded
+            )
+
+    def test_D3_after_the_first_list_the_jobs_of_several_lists_are_polled_together(self):
+        """The first list is finished on its own; the next two are both started (their
+        changes sent) before their jobs are polled together, and so on in waves twice as
+        large. Every list ends as if it had been synced alone."""
+        titles = ("Alpha letter", "Beta letter", "Gamma letter", "Delta letter")
+        campaigns = [self._campaign(title, 12) for title in titles]
+        before = self.sandbox.calls()["total"]
+        run = self.sync()
+        jobs = []  # (list id, "submit" or "poll"), in the order Mailjet saw them
+        for call in self.sandbox.calls()["calls"][before:]:
+            found = re.search(r"contactslist/(\d+)/managemanycontacts", call["path"])
+            if found:
+                jobs.append((int(found[1]), "submit" if call["method"] == "POST" else "poll"))
+        lists = [int(c.mailjet_list_id) for c in campaigns]
+
+        def span(list_ids, kind):
+            places = [n for n, (lid, k) in enumerate(jobs) if lid in list_ids and k == kind]
+            return min(places), max(places)
+
+        first_submit, first_poll = span(lists[:1], "submit"), span(lists[:1], "poll")
+        wave_submit, wave_poll = span(lists[1:3], "submit"), span(lists[1:3], "poll")
+        self.assertLess(first_poll[1], wave_submit[0], "the first list is finished first")
+        self.assertLess(first_submit[1], first_poll[0])
+        self.assertLess(wave_submit[1], wave_poll[0], "both lists sent before either is polled")
+        self.assertLess(wave_poll[1], span(lists[3:], "submit")[0])
+        self.assertEqual((run.state, run.errors), ("done", 0), run.log)
+        for campaign in campaigns:
+            members = self.mailjet_list(campaign)
+            people = campaign.participant_ids
+            self.assertEqual(len(members), 12)
+            self.assertEqual(
+                {p.email_normalized: p.state for p in people},
+                {e: "declined" if m["IsUnsubscribed"] else "accepted" for e, m in members.items()},
+            )
+            self.assertEqual(people.mapped("mailjet_synced_state"), people.mapped("state"))
+            self.assertEqual(
+                (campaign.mailjet_count_total, campaign.mailjet_count_unsubscribed), (12, 2)
             )

@@ -1,0 +1,48 @@
+"""A campaign's sync between its start and its finish (not a model).
+
+A run starts the lists one after the other (``utm.campaign._mailjet_sync_start``: pull,
+apply to the ERP, submit the jobs) and polls the jobs of several lists together
+(``finish_campaign_syncs``), so that they share their waits; then each campaign is
+finished (``utm.campaign._mailjet_sync_finish``).
+"""
+
+from ..services.sync import PendingList, finish_lists
+
+
+class CampaignSync:
+    """One campaign's sync between ``_mailjet_sync_start`` and ``_mailjet_sync_finish``
+    (not a model): ``started`` is the engine's final ``RunReport`` or a ``PendingList``
+    whose jobs wait to be polled."""
+
+    def __init__(self, campaign, ensured, started, values, lost_list):
+        self.campaign = campaign
+        self.ensured = ensured
+        self.started = started
+        self.values = values  # for the campaign, written with the outcome
+        self.lost_list = lost_list
+
+    @property
+    def pending(self):
+        return isinstance(self.started, PendingList)
+
+    def keep_start(self):
+        """The run stops before this list is finished: keep what its start learnt (the
+        list, the checkpoint); its jobs are confirmed by the next run."""
+        self.campaign.write(self.values)
+
+
+def finish_campaign_syncs(run, gateway, syncs):
+    """Poll the jobs of these campaigns' lists together, then finish each; yields each
+    campaign as it is finished (the caller commits, counts progress)."""
+    pending = [s for s in syncs if s.pending]
+    reports = dict(
+        zip(
+            (id(s) for s in pending),
+            finish_lists(gateway, [s.started for s in pending]),
+            strict=True,
+        )
+    )
+    for sync in syncs:
+        report = reports[id(sync)] if sync.pending else sync.started
+        sync.campaign._mailjet_sync_finish(run, gateway, sync, report)
+        yield sync.campaign
