@@ -369,3 +369,43 @@ def test_D7_an_outage_while_many_lists_are_polled_keeps_what_each_had_confirmed(
         for n in range(2):
             assert not sync_list(gw, ensured[n].list_id, stores[n]).errors
             agree(sandbox, ensured[n].list_id, stores[n])
+
+
+def _contact_reads(calls):
+    """The calls that read contacts: "list" (a list's), "all" (the account's map), "one"."""
+    kinds = []
+    for c in calls:
+        if c["resource"] != "contact" or "IsExcludedFromCampaigns" in (c["query"] or ""):
+            continue
+        if c["path"].rstrip("/") != "/v3/REST/contact":
+            kinds.append("one")
+        elif "countOnly" in (c["query"] or ""):
+            kinds.append("count")
+        else:
+            kinds.append("list" if "ContactsList" in (c["query"] or "") else "all")
+    return kinds
+
+
+def test_D3_unknown_unsubscribes_of_many_lists_cost_one_read_of_all_contacts_then_none(
+    sandbox, gateway, synced
+):
+    """After a bulk push the ERP knows no contact ids. The first unsubscribes of every
+    list are resolved with one paged read of all contacts (not a read of each list), and
+    every participant learns its id from it: the next unsubscribe costs no contact read."""
+    for n in range(LISTS):
+        for i in (1, 2):
+            sandbox.unsubscribe(synced[n][1], f"p{i}.c{n}@example.com")
+    before = sandbox.calls()["total"]
+    reports = night(gateway, synced)
+    assert [r.declined_from_mailjet for r in reports] == [2] * LISTS
+    assert _contact_reads(sandbox.calls()["calls"][before:]) == ["count", "all"]
+    for _name, list_id, store in synced:
+        assert all(p.mailjet_contact_id for p in InMemoryParticipants.participants(store))
+        agree(sandbox, list_id, store)
+    sandbox.unsubscribe(synced[3][1], "p3.c3@example.com")
+    before = sandbox.calls()["total"]
+    with make_gateway(sandbox) as fresh:
+        reports = night(fresh, synced)
+    assert [r.declined_from_mailjet for r in reports] == [0, 0, 0, 1]
+    assert _contact_reads(sandbox.calls()["calls"][before:]) == []
+    agree(sandbox, synced[3][1], synced[3][2])

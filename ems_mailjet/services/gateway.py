@@ -50,6 +50,7 @@ from tenacity import (
 )
 from urllib3.util.retry import Retry
 
+from .emails import normalize_email
 from .errors import (
     MailjetAuthFailed,
     MailjetNotFound,
@@ -288,6 +289,8 @@ class MailjetGateway:
         self.calls = 0  # HTTP requests sent, retries included
         self._property_names: set[str] | None = None  # contactmetadata, once read
         self._contact_emails: dict[int, str] | None = None
+        self._contact_ids: dict[str, int] | None = None
+        self._contact_count: int | None = None
 
     def __repr__(self) -> str:
         return f"<MailjetGateway url={self.api_url!r} key={self._key_hint!r}>"
@@ -490,8 +493,10 @@ class MailjetGateway:
         return [_signup(row) for row in rows]
 
     def count_contacts(self) -> int:
-        """Contacts of the whole account (one countOnly call)."""
-        return self._count("contact", Op("contact_emails"), {"countOnly": 1})
+        """Contacts of the whole account (one countOnly call, once per gateway)."""
+        if self._contact_count is None:
+            self._contact_count = self._count("contact", Op("contact_emails"), {"countOnly": 1})
+        return self._contact_count
 
     def contact_emails(self) -> dict[int, str]:
         """Contact id → address of every contact of the account, read once per gateway
@@ -505,6 +510,16 @@ class MailjetGateway:
 
     def contact_emails_loaded(self) -> bool:
         return self._contact_emails is not None
+
+    def contact_ids_by_email(self) -> dict[str, int]:
+        """``contact_emails`` the other way round: normalised address → contact id."""
+        if self._contact_ids is None:
+            self._contact_ids = {
+                normalize_email(email): contact_id
+                for contact_id, email in self.contact_emails().items()
+                if email
+            }
+        return self._contact_ids
 
     def all_signups(self, since: Any = None) -> dict[int, list[Signup]]:
         """Widget signups of every list, by list id, as ``signups`` reads them for one:

@@ -132,6 +132,8 @@ class MailjetView:
     * ``signups``: widget signups, those not newer than the checkpoint are ignored.
     * ``erased_emails``: addresses Mailjet confirmed once that no contact has any more
       (erased under the GDPR; Mailjet deletes contacts in no other way).
+    * ``contact_ids``: the contact id of every address of the account (normalised), when
+      the pull read them all; participants learn their ids from it.
 
     Anything the view does not say is taken from the participants' ``synced_state``.
     """
@@ -142,6 +144,7 @@ class MailjetView:
     unsubscribed_complete: bool = False
     excluded_emails: frozenset[str] | None = None
     erased_emails: frozenset[str] = frozenset()  # addresses whose contact Mailjet erased
+    contact_ids: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.complete and self.excluded_emails is None:

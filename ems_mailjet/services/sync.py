@@ -858,7 +858,7 @@ def plan_list(
         overview=overview,
     )
     view = _find_erased(mailjet, view, participants)
-    plan = reconcile(participants, view, checkpoint)
+    plan = _learn_contact_ids(view, reconcile(participants, view, checkpoint), participants)
     plan = hold_back(with_property_updates(plan, participants), participants)
     # An address Mailjet refused is not sent again until it changes or a user asks.
     refused = _refused_addresses(participants)
@@ -1027,11 +1027,7 @@ def _resolver(mailjet, list_id, known, signups, wanted=()):
         if s.contact_id:
             email_of.setdefault(s.contact_id, normalize_email(s.email))
     unknown = [cid for cid in wanted if cid not in email_of]
-    if (
-        unknown
-        and hasattr(mailjet, "contact_emails")
-        and (mailjet.contact_emails_loaded() or len(unknown) > mailjet.count_contacts() // 1000 + 1)
-    ):
+    if unknown and _account_map_pays(mailjet, len(unknown)):
         account = mailjet.contact_emails()
         for cid in unknown:
             if cid in account:
@@ -1047,6 +1043,31 @@ def _resolver(mailjet, list_id, known, signups, wanted=()):
         return email_of[contact_id]
 
     return resolve
+
+
+def _account_map_pays(mailjet: MailjetPort, unknown: int) -> bool:
+    """Whether the run's map of every contact's address (``contact_emails``) is the
+    cheapest way to resolve ``unknown`` contact ids: it is read already, or it takes
+    fewer pages than one call per id."""
+    if not hasattr(mailjet, "contact_emails"):
+        return False
+    return mailjet.contact_emails_loaded() or unknown > mailjet.count_contacts() // 1000 + 1
+
+
+def _learn_contact_ids(view: MailjetView, plan: Plan, participants) -> Plan:
+    """When the pull resolved this list's unsubscribes with the map of every contact's
+    address, the participants whose address Mailjet has learn their contact id from it,
+    at no cost: a later unsubscribe of theirs is resolved without a call."""
+    id_of = view.contact_ids
+    if not id_of:
+        return plan
+    for p in participants:
+        if p.key in plan.contact_ids:
+            continue
+        contact_id = id_of.get(normalize_email(p.email))
+        if contact_id and contact_id != p.mailjet_contact_id:
+            plan.contact_ids[p.key] = contact_id
+    return plan
 
 
 def _complete_view(
@@ -1116,6 +1137,16 @@ def _read_unsubscribed(
             email_of.setdefault(s.contact_id, normalize_email(s.email))
     unknown = [cid for cid in rows if cid not in email_of]
     pages = max(1, math.ceil(total / 1000))
+    learnt = None
+    if len(unknown) > pages and _account_map_pays(mailjet, len(unknown)):
+        # The run's map of every contact's address: read once, it serves every list,
+        # and the participants learn their contact ids from it.
+        account = mailjet.contact_emails()
+        for cid in unknown:
+            if cid in account:
+                email_of[cid] = normalize_email(account[cid])
+        unknown = [cid for cid in unknown if cid not in email_of]
+        learnt = mailjet.contact_ids_by_email()
     if len(unknown) > pages:
         # Cheaper to read the whole list's contacts, and then the view is complete.
         contacts = mailjet.contacts(list_id)
@@ -1140,4 +1171,6 @@ def _read_unsubscribed(
         for cid, row in rows.items()
         if cid in email_of and row.unsubscribed
     )
-    return MailjetView(recipients=recipients, signups=signups, unsubscribed_complete=True)
+    return MailjetView(
+        recipients=recipients, signups=signups, unsubscribed_complete=True, contact_ids=learnt
+    )
