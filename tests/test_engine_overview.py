@@ -391,14 +391,17 @@ def test_D3_unknown_unsubscribes_of_many_lists_cost_one_read_of_all_contacts_the
 ):
     """After a bulk push the ERP knows no contact ids. The first unsubscribes of every
     list are resolved with one paged read of all contacts (not a read of each list), and
-    every participant learns its id from it: the next unsubscribe costs no contact read."""
+    every participant learns its id from it: the next unsubscribe costs no contact read.
+    The same read names the night's widget signups."""
     for n in range(LISTS):
         for i in (1, 2):
             sandbox.unsubscribe(synced[n][1], f"p{i}.c{n}@example.com")
+    sandbox.signup(synced[2][1], "fritz@example.com", "Fritz Faller")
     before = sandbox.calls()["total"]
     reports = night(gateway, synced)
     assert [r.declined_from_mailjet for r in reports] == [2] * LISTS
     assert _contact_reads(sandbox.calls()["calls"][before:]) == ["count", "all"]
+    assert synced[2][2].find("fritz@example.com").name == "Fritz Faller"
     for _name, list_id, store in synced:
         assert all(p.mailjet_contact_id for p in InMemoryParticipants.participants(store))
         agree(sandbox, list_id, store)

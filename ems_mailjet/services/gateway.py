@@ -290,6 +290,7 @@ class MailjetGateway:
         self._property_names: set[str] | None = None  # contactmetadata, once read
         self._contact_emails: dict[int, str] | None = None
         self._contact_ids: dict[str, int] | None = None
+        self._contact_names: dict[int, str] = {}
         self._contact_count: int | None = None
 
     def __repr__(self) -> str:
@@ -502,11 +503,21 @@ class MailjetGateway:
         """Contact id → address of every contact of the account, read once per gateway
         (pages of 1,000): cheaper than one call per contact when many are unknown."""
         if self._contact_emails is None:
-            self._contact_emails = {
-                int(row["ID"]): str(row.get("Email") or "")
-                for row in self._pages("contact", Op("contact_emails"))
-            }
+            emails, names = {}, {}
+            for row in self._pages("contact", Op("contact_emails")):
+                contact_id = int(row["ID"])
+                emails[contact_id] = str(row.get("Email") or "")
+                if row.get("Name"):
+                    names[contact_id] = str(row["Name"])
+            self._contact_emails, self._contact_names = emails, names
         return self._contact_emails
+
+    def contact_name_if_read(self, contact_id: int) -> str | None:
+        """The contact's name from the run's read of every contact (``contact_emails``),
+        "" when it has none; None when that read was not made or does not know the id."""
+        if self._contact_emails is None or contact_id not in self._contact_emails:
+            return None
+        return self._contact_names.get(contact_id, "")
 
     def contact_emails_loaded(self) -> bool:
         return self._contact_emails is not None

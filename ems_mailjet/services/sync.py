@@ -622,10 +622,16 @@ def _find_erased(
 def _with_names(mailjet: MailjetPort, new: list[NewParticipant]) -> list[NewParticipant]:
     """A signup row carries no name: ask Mailjet for the contact's name, one call per new
     participant without one that is linked to no employee or partner (a linked one shows
-    the name of its record; a full read brings the names with the contacts)."""
+    the name of its record; a full read brings the names with the contacts, and so does
+    the run's read of every contact when it was made)."""
+    read_before = getattr(mailjet, "contact_name_if_read", lambda _contact_id: None)
     named = []
     for n in new:
         if not n.name and n.contact_id and n.match_id is None:
+            known = read_before(n.contact_id)
+            if known is not None:
+                named.append(replace(n, name=known))
+                continue
             try:
                 n = replace(n, name=mailjet.contact(n.contact_id).name or "")
             except MailjetNotFound:
