@@ -163,3 +163,28 @@ class TestPropertySources(EmsMailjetCase):
         # and they reach the engine with the participants
         read = {p.key: p.properties for p in store.participants()}
         self.assertEqual(read, by_sql)
+
+    def test_a_confirmed_push_recorded_at_once_equals_state_and_fingerprints_apart(self):
+        people = self.env["ems.campaign.participant"]
+        for i in range(6):
+            people |= self.participant(email=f"reader.{i}@example.org")
+        store = OdooParticipantStore(self.campaign)
+        store.mark_synced({people[0].id: "accepted", people[1].id: "declined"})
+        store.set_property_fingerprints({people[0].id: "f0", people[1].id: ""})
+        store.mark_synced({people[2].id: "accepted"})
+        store.mark_synced_with_properties(
+            {people[3].id: "accepted", people[4].id: "declined", people[5].id: "accepted"},
+            {people[3].id: "f0", people[4].id: ""},
+        )
+
+        def recorded(person):
+            return (
+                person.mailjet_synced_state,
+                person.mailjet_properties_synced,
+                bool(person.mailjet_properties_at),
+            )
+
+        self.assertEqual(recorded(people[3]), recorded(people[0]))
+        self.assertEqual(recorded(people[4]), recorded(people[1]))
+        self.assertEqual(recorded(people[5]), recorded(people[2]))
+        self.assertEqual(recorded(people[5]), ("accepted", False, False))
