@@ -41,6 +41,9 @@ class OdooParticipantStore:
         self.env = campaign.env(context=dict(campaign.env.context, **QUIET))
         self.model = self.env["ems.campaign.participant"].sudo()
         self.checkpoint = None  # a new checkpoint, for the campaign to write
+        # Ids of the participants read whose property values wait for a check (no stamp),
+        # for ``services.sync``; None until ``participants`` read them.
+        self.unstamped_properties = None
 
     # ------------------------------------------------------------------ reading
     def participants(self):
@@ -51,7 +54,8 @@ class OdooParticipantStore:
             SQL(
                 """SELECT id, email, name, state, declined_at, mailjet_synced_state,
                           mailjet_contact_id, mailjet_excluded, mailjet_refused_email,
-                          email_normalized, mailjet_properties_synced
+                          email_normalized, mailjet_properties_synced,
+                          mailjet_properties_at IS NULL
                      FROM ems_campaign_participant
                     WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE
                  ORDER BY id""",
@@ -59,11 +63,12 @@ class OdooParticipantStore:
             )
         )
         rows = self.env.cr.fetchall()
+        self.unstamped_properties = frozenset(row[0] for row in rows if row[11])
         suppressed = self.env["ems.mailjet.suppression"]._suppressed({row[9] for row in rows})
         blocked = self._push_blocked()
-        # Property values come from partners, employees and the campaign: read through the
-        # ORM, and only when the interface maps any.
-        properties = self._properties(self.model.browse([row[0] for row in rows]))
+        # Property values come from partners, employees and the campaign: one more query,
+        # and only when the interface maps any.
+        properties = self._properties()
         return [
             Participant(
                 key=row[0],
@@ -87,26 +92,87 @@ class OdooParticipantStore:
         """Whether the interface sends contact properties with the contacts."""
         return bool(self.campaign.sudo().mailjet_interface_id.property_ids)
 
-    def _properties(self, records):
+    def _properties(self):
         """Participant id → its contact property values (Mailjet name → typed value),
-        from the interface's property map; empty when the interface maps none."""
+        from the interface's property map; empty when the interface maps none. One query
+        for the whole list: the participant's employee (its company, its work contact's
+        language) or else its partner (its company or commercial company, else its parent),
+        else the participant itself."""
         interface = self.campaign.sudo().mailjet_interface_id
         mapping = [(p.name, p.datatype, p.source) for p in interface.property_ids]
         if not mapping:
             return {}
         title = self.campaign.sudo()._mailjet_list_name() or ""
+        self.model.flush_model(["partner_id", "employee_id", "name", "email", "number"])
+        self.env["res.partner"].flush_model(
+            ["name", "is_company", "commercial_company_name", "parent_id", "lang"]
+        )
+        self.env["hr.employee"].flush_model(["name", "company_id", "work_contact_id"])
+        self.env["res.company"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT p.id,
+                          CASE WHEN e.id IS NOT NULL THEN coalesce(e.name, '')
+                               WHEN r.id IS NOT NULL THEN coalesce(r.name, '')
+                               ELSE coalesce(p.name, '') END,
+                          CASE WHEN e.id IS NOT NULL THEN coalesce(ec.name, '')
+                               WHEN r.id IS NOT NULL THEN coalesce(
+                                   nullif(CASE WHEN r.is_company THEN r.name
+                                               ELSE r.commercial_company_name END, ''),
+                                   rp.name, '')
+                               ELSE '' END,
+                          CASE WHEN e.id IS NOT NULL THEN coalesce(ew.lang, '')
+                               WHEN r.id IS NOT NULL THEN coalesce(r.lang, '')
+                               ELSE '' END,
+                          p.email, p.number, p.email_normalized
+                     FROM ems_campaign_participant p
+                LEFT JOIN hr_employee e ON e.id = p.employee_id
+                LEFT JOIN res_company ec ON ec.id = e.company_id
+                LEFT JOIN res_partner ew ON ew.id = e.work_contact_id
+                LEFT JOIN res_partner r ON r.id = p.partner_id
+                LEFT JOIN res_partner rp ON rp.id = r.parent_id
+                    WHERE p.campaign_id = %(campaign)s AND p.mailjet_erased IS NOT TRUE""",
+                campaign=self.campaign.id,
+            )
+        )
         result = {}
-        for participant in records:
-            sources = _sources(participant, title)
-            result[participant.id] = {
-                name: _typed(sources.get(source), kind) for name, kind, source in mapping
+        for pid, *values in self.env.cr.fetchall():
+            sources = property_sources(*values, title)
+            result[pid] = {
+                prop: _typed(sources.get(source), kind) for prop, kind, source in mapping
             }
         return result
 
-    def set_property_fingerprints(self, fingerprints):
-        self._bulk_update("mailjet_properties_synced", fingerprints, "varchar")
-        stamp = fields.Datetime.to_string(fields.Datetime.now())
-        self._bulk_update("mailjet_properties_at", dict.fromkeys(fingerprints, stamp), "timestamp")
+    def set_property_fingerprints(self, fingerprints, confirmed=True):
+        """Remember the fingerprints of the property values Mailjet holds, with one
+        UPDATE. Values Mailjet just ``confirmed`` are stamped with the time; values only
+        checked and found as confirmed before (``confirmed=False``) touch no row that
+        already has them and its stamp: a night on which nothing changed writes nothing."""
+        if not fingerprints:
+            return
+        columns = ["mailjet_properties_synced", "mailjet_properties_at"]
+        self.model.flush_model(columns)
+        keys, data = list(fingerprints), list(fingerprints.values())
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ems_campaign_participant p
+                      SET mailjet_properties_synced = v.value,
+                          mailjet_properties_at = %(now)s,
+                          write_uid = %(uid)s, write_date = now() at time zone 'UTC'
+                     FROM unnest(%(keys)s::int[], %(data)s::varchar[]) AS v(id, value)
+                    WHERE p.id = v.id
+                      AND (%(confirmed)s OR p.mailjet_properties_at IS NULL
+                           OR p.mailjet_properties_synced IS DISTINCT FROM v.value)
+                RETURNING p.id""",
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                keys=keys,
+                data=data,
+                confirmed=bool(confirmed),
+            )
+        )
+        written = [row[0] for row in self.env.cr.fetchall()]
+        self.model.browse(written).invalidate_recordset([*columns, "write_uid", "write_date"])
 
     def _push_blocked(self):
         """Participant id → why its address must not be pushed as subscribed: a hard
@@ -114,24 +180,25 @@ class OdooParticipantStore:
         address on Odoo's blacklist."""
         self.model.flush_model(["mailjet_hard_bounce", "email_normalized"])
         self.env["mail.blacklist"].flush_model(["email", "active"])
+        # The few bounced and blacklisted addresses joined to the list (an index of the
+        # bounced ones), not two lookups per participant.
         self.env.cr.execute(
             SQL(
-                """SELECT id, bounced, listed FROM (
-                       SELECT p.id,
-                              EXISTS(SELECT 1 FROM ems_campaign_participant q
-                                      WHERE q.email_normalized = p.email_normalized
-                                        AND q.mailjet_hard_bounce) AS bounced,
-                              EXISTS(SELECT 1 FROM mail_blacklist b
-                                      WHERE b.email = p.email_normalized AND b.active) AS listed
-                         FROM ems_campaign_participant p
-                        WHERE p.campaign_id = %(campaign)s) AS flags
-                    WHERE bounced OR listed""",
+                """SELECT p.id, bool_or(f.bounced)
+                     FROM ems_campaign_participant p
+                     JOIN (SELECT email_normalized AS email, true AS bounced
+                             FROM ems_campaign_participant
+                            WHERE mailjet_hard_bounce
+                           UNION ALL
+                           SELECT email, false FROM mail_blacklist WHERE active) AS f
+                       ON f.email = p.email_normalized
+                    WHERE p.campaign_id = %(campaign)s
+                 GROUP BY p.id""",
                 campaign=self.campaign.id,
             )
         )
         return {
-            pid: HARD_BOUNCE if bounced else BLACKLISTED
-            for pid, bounced, _listed in self.env.cr.fetchall()
+            pid: HARD_BOUNCE if bounced else BLACKLISTED for pid, bounced in self.env.cr.fetchall()
         }
 
     def summary(self, excluded_emails):
@@ -286,6 +353,36 @@ class OdooParticipantStore:
         # the field is not tracked and nothing is computed from it.
         self._bulk_update("mailjet_synced_state", states, "varchar")
 
+    def mark_synced_with_properties(self, states, fingerprints):
+        """``mark_synced`` and ``set_property_fingerprints`` (confirmed) of one push in one
+        UPDATE: a second UPDATE of rows this transaction already wrote costs as much again,
+        and more (PostgreSQL then checks every foreign key of the row once more)."""
+        keys = list(states.keys() | fingerprints.keys())
+        if not keys:
+            return
+        columns = ["mailjet_synced_state", "mailjet_properties_synced", "mailjet_properties_at"]
+        self.model.flush_model(columns)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ems_campaign_participant p
+                      SET mailjet_synced_state = coalesce(v.state, p.mailjet_synced_state),
+                          mailjet_properties_synced = CASE WHEN v.fingerprint IS NULL
+                              THEN p.mailjet_properties_synced ELSE v.fingerprint END,
+                          mailjet_properties_at = CASE WHEN v.fingerprint IS NULL
+                              THEN p.mailjet_properties_at ELSE %(now)s END,
+                          write_uid = %(uid)s, write_date = now() at time zone 'UTC'
+                     FROM unnest(%(keys)s::int[], %(states)s::varchar[],
+                                 %(fingerprints)s::varchar[]) AS v(id, state, fingerprint)
+                    WHERE p.id = v.id""",
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                keys=keys,
+                states=[states.get(key) for key in keys],
+                fingerprints=[fingerprints.get(key) for key in keys],
+            )
+        )
+        self.model.browse(keys).invalidate_recordset([*columns, "write_uid", "write_date"])
+
     def set_contact_ids(self, ids):
         self._bulk_update(
             "mailjet_contact_id", {k: stored_id(v) for k, v in ids.items()}, "varchar"
@@ -355,22 +452,11 @@ class OdooParticipantStore:
             model.browse(changed).invalidate_recordset([field_name, "write_uid", "write_date"])
 
 
-def _sources(participant, campaign_title):
-    """The values a contact property can be taken from, for one participant."""
-    employee = participant.employee_id.sudo()
-    partner = participant.partner_id.sudo()
-    if employee:
-        name = employee.name or ""
-        company = employee.company_id.name or ""
-        lang = employee.work_contact_id.lang or ""
-    elif partner:
-        name = partner.name or ""
-        company = partner.name if partner.is_company else partner.commercial_company_name
-        company = company or partner.parent_id.name or ""
-        lang = partner.lang or ""
-    else:
-        name, company, lang = participant.name or "", "", ""
-    if name == participant.email:
+def property_sources(name, company, lang, email, number, email_normalized, campaign_title):
+    """The values a contact property can be taken from, for one participant: its name,
+    company and language as ``OdooParticipantStore._properties`` reads them, its own
+    address, number and normalised address, and the campaign's title."""
+    if name == email:
         name = ""  # a bare address is not a name
     words = name.split()
     return {
@@ -379,8 +465,8 @@ def _sources(participant, campaign_title):
         "name": name,
         "company": company,
         "language": lang,
-        "number": participant.number or "",
-        "email": participant.email_normalized or "",
+        "number": number or "",
+        "email": email_normalized or "",
         "campaign": campaign_title,
     }
 

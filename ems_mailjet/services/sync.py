@@ -500,15 +500,20 @@ def _stamp_unchanged_properties(store, participants) -> None:
     quiet the next night."""
     if not hasattr(store, "set_property_fingerprints"):
         return
+    # Only participants without a stamp need one: a store that says which saves
+    # comparing the values of all the others.
+    waiting = getattr(store, "unstamped_properties", None)
     unchanged = {
         p.key: p.properties_synced
         for p in participants
-        if p.properties is not None
+        if (waiting is None or p.key in waiting)
+        and p.properties is not None
         and p.properties_synced
         and fingerprint(p.properties) == p.properties_synced
     }
     if unchanged:
-        store.set_property_fingerprints(unchanged)
+        # not a confirmation: only missing stamps are written
+        store.set_property_fingerprints(unchanged, confirmed=False)
 
 
 def _after_run(

@@ -84,3 +84,38 @@ class TestContactProperties(MailjetSandboxCase):
             self.contactdata("otto@example.com")["partner_no"], str(self.partner_noref.id)
         )
         self.assertEqual(self.campaign.participant_ids.mailjet_synced_state, "accepted")
+
+    def _row_versions(self, participants):
+        """Each participant's row version: an UPDATE of the row changes it."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id, ctid::text FROM ems_campaign_participant WHERE id = ANY(%s)",
+            [participants.ids],
+        )
+        return dict(self.env.cr.fetchall())
+
+    def test_values_found_unchanged_are_stamped_without_rewriting_the_other_participants(self):
+        checked = self.participant(partner_id=self.partner.id)
+        others = self.participant(email="reader@example.org") | self.participant(
+            partner_id=self.partner_noref.id
+        )
+        self.sync()
+        before = self.calls()
+        self.sync()
+        quiet = self.calls() - before
+        stamped = {p: p.mailjet_properties_at for p in others}
+        self.assertTrue(all(stamped.values()))
+        # an edit that changes none of the values still asks for a check
+        self.partner.write({"lang": self.partner.lang})
+        self.assertFalse(checked.mailjet_properties_at)
+        versions = self._row_versions(others)
+        pushes = self.calls(PUSH)
+        self.sync()
+        self.assertEqual(self.calls(PUSH), pushes, "the values are unchanged: no push")
+        self.assertTrue(checked.mailjet_properties_at, "stamped again: the next night is quiet")
+        self.assertEqual(self._row_versions(others), versions, "the others are not rewritten")
+        self.assertEqual({p: p.mailjet_properties_at for p in others}, stamped)
+        before = self.calls()
+        self.sync()
+        self.assertEqual(self.calls() - before, quiet, "quiet again")
+        self.assertEqual(self._row_versions(others), versions)
