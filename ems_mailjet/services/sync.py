@@ -439,9 +439,8 @@ def _take_results(store, plan, report, confirmed_states, batches, results) -> bo
         pushed = pushed or bool(result.succeeded)
         confirmed = {key: state for c in result.succeeded for key in c.keys}
         if confirmed:
-            store.mark_synced(confirmed)
+            _confirm(store, confirmed, result.succeeded)
             confirmed_states.update(confirmed)
-            _confirm_properties(store, result.succeeded)
         count = len(result.succeeded)
         if action == UNSUB:
             report.unsubscribed_in_mailjet += count
@@ -487,9 +486,14 @@ def _normalized(email: str) -> str:
     return normalize_email(email)
 
 
-def _confirm_properties(store, contacts) -> None:
-    """Remember which property values Mailjet confirmed (stores that keep them)."""
+def _confirm(store, states: Mapping[Key, str], contacts) -> None:
+    """Record the states Mailjet confirmed and, in stores that keep them, the property
+    values it confirmed with them (in one write where the store can)."""
     fingerprints = confirmed_fingerprints(contacts)
+    if hasattr(store, "mark_synced_with_properties"):
+        store.mark_synced_with_properties(states, fingerprints)
+        return
+    store.mark_synced(states)
     if fingerprints and hasattr(store, "set_property_fingerprints"):
         store.set_property_fingerprints(fingerprints)
 
