@@ -80,10 +80,12 @@ def _local_part_ok(local: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=16384)
 def _checked(address: str) -> tuple[str, str] | None:
     """``(part before the '@', ASCII domain)`` of an address the library accepts, or
     ``None``. With quoted local parts refused, the last '@' separates the two parts; each
-    is checked by the library on its own, the domain once per domain."""
+    is checked by the library on its own, the domain once per domain. Remembered for the
+    last addresses: a sync checks each participant's address several times."""
     local, at, domain = address.rpartition("@")
     if not at or not _local_part_ok(local):
         return None
