@@ -19,3 +19,4 @@ from . import test_protection
 from . import test_activity
 from . import test_properties
 from . import test_scale
+from . import test_workers
