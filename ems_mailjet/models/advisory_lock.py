@@ -3,6 +3,8 @@
 import time
 from contextlib import contextmanager
 
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
 from odoo.tools import SQL
 
 _TRY = {
@@ -32,4 +34,8 @@ def try_advisory_lock(cr, namespace, key, shared=False, wait=0.0):
         yield locked
     finally:
         if locked:
+            if cr._cnx.info.transaction_status == TRANSACTION_STATUS_INERROR:
+                # an error aborted the transaction (it is lost anyway): without this, the
+                # lock would stay with the connection in Odoo's pool
+                cr.rollback()
             cr.execute(SQL(_UNLOCK[shared], namespace, key))
