@@ -545,6 +545,7 @@ def main(argv=None) -> int:
                     f"per list: {len(first['twice'])} lists more than once, "
                     f"{len(first['never'])} never; {first['stamped_since']} lists stamped"
                 )
+                log(workers_line(first))
             else:
                 log("initial sync")
                 first = measured_sync(python, conf, args.db, sandbox, "initial")
