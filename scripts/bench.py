@@ -243,6 +243,86 @@ def measured_sync(python, conf, db, sandbox, tag) -> dict:
     return result
 
 
+SUMMARY = ("written", "participants", "never_synced", "out_of_sync", "lists")
+COUNTS = ("pushed", "unsubscribed_in_mailjet", "declined_from_mailjet", "new_signups", "errors")
+
+
+def workers_sync(python, conf, db, sandbox, workers) -> dict:
+    """The initial sync by ``workers`` Odoo processes started together, each running the
+    cron's entry point (``bench_odoo.py worker``); returns what ``measured_sync`` returns
+    for one process (sums, maxima) plus ``workers`` (each one's numbers) and ``twice``
+    (lists that more than one nightly run synchronised: must be 0)."""
+    prepared = odoo_step(python, "workers-prepare", conf, db, ["--workers", str(workers)], "wprep")
+    load_before = os.getloadavg()[0]
+    before = _calls(sandbox)
+    start_at = time.time() + 20  # every process has loaded Odoo by then
+    results: dict[int, dict] = {}
+    failures: list[BaseException] = []
+
+    def run(number):
+        try:
+            results[number] = odoo_step(
+                python,
+                "worker",
+                conf,
+                db,
+                ["--worker", str(number), "--start-at", f"{start_at:.3f}"],
+                f"worker{number}",
+            )
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(1, workers + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    after = _calls(sandbox)
+    load_after = os.getloadavg()[0]
+    check = odoo_step(python, "workers-check", conf, db, ["--since", prepared["mark"]], "wcheck")
+    each = [results[n] for n in sorted(results)]
+    result = {
+        "wall_s": round(
+            max(r["ended_epoch"] for r in each) - min(r["started_epoch"] for r in each), 2
+        ),
+        "process_s": max(r["wall_s"] for r in each),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in each),
+        "rss_before_sync_mb": max(r["rss_before_sync_mb"] for r in each),
+        "sql_queries": sum(r["sql_queries"] for r in each),
+        "state": "/".join(sorted({r["state"] for r in each})),
+        "lists_total": max(r["lists_total"] for r in each),
+        "lists_done": sum(r["lists_done"] for r in each),
+        "log": " | ".join(r["log"] for r in each if r["log"]),
+        "workers": each,
+        "crons": prepared["crons"],
+        "runs": check["runs"],
+        "twice": sorted(k for k, n in check["runs_per_list"].items() if n > 1),
+        "never": sorted(k for k, n in check["runs_per_list"].items() if n == 0),
+        "stamped_since": check["stamped_since"],
+        **{k: check[k] for k in SUMMARY},
+    }
+    for name in COUNTS:
+        result[name] = sum(r[name] for r in each)
+    result["api_calls"], result["calls_by"], entries = _delta(before, after)
+    result["mailjet_writes"] = sum(1 for c in entries if c["method"] != "GET")
+    result["load"] = (round(load_before, 2), round(load_after, 2))
+    return result
+
+
+def workers_line(first: dict) -> str:
+    """``WORKERS workers=… wall_s=… worker_wall_s=a/b lists=a/b twice=… never=… load_avg=…``"""
+    each = first["workers"]
+    return (
+        f"WORKERS workers={len(each)} wall_s={first['wall_s']:.1f} "
+        f"worker_wall_s={'/'.join(format(r['wall_s'], '.1f') for r in each)} "
+        f"lists={'/'.join(str(r['lists_done']) for r in each)} "
+        f"runs={first['runs']} twice={len(first['twice'])} never={len(first['never'])} "
+        f"api_calls={first['api_calls']} load_avg={max(first['load']):.1f}"
+    )
+
+
 def mailjet_delta(sandbox, lists, erp, sizes, total, seed) -> dict:
     """The Mailjet half of a normal night, through the sandbox's control endpoints:
     unsubscribe links clicked (0.2 %), widget signups (0.1 %, half of them by a partner or
@@ -356,6 +436,13 @@ def main(argv=None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--db", default=os.environ.get("BENCH_DB", "ems_bench"))
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="the initial sync by this many parallel sync workers (Odoo processes started "
+        "together, each running the cron's entry point); prints a WORKERS line",
+    )
     args = parser.parse_args(argv)
 
     total_started = time.monotonic()
@@ -447,8 +534,24 @@ def main(argv=None) -> int:
                 f"{baseline.wall_s:.1f} s ({baseline.errors} errors)"
             )
 
-            log("initial sync")
-            first = measured_sync(python, conf, args.db, sandbox, "initial")
+            if args.workers > 1:
+                log(f"initial sync by {args.workers} parallel workers (Odoo processes)")
+                first = workers_sync(python, conf, args.db, sandbox, args.workers)
+                for r in first["workers"]:
+                    log(
+                        f"worker {r['worker']}: {r['wall_s']} s, {r['lists_done']} lists "
+                        f"(left {r['lists_elsewhere']} to the others), state {r['state']}, "
+                        f"peak RSS {r['peak_rss_mb']:.0f} MB"
+                    )
+                log(
+                    f"both: {first['wall_s']} s, {first['api_calls']} API calls; nightly runs "
+                    f"per list: {len(first['twice'])} lists more than once, "
+                    f"{len(first['never'])} never; {first['stamped_since']} lists stamped"
+                )
+                log(workers_line(first))
+            else:
+                log("initial sync")
+                first = measured_sync(python, conf, args.db, sandbox, "initial")
             log(
                 f"initial sync: {first['api_calls']} API calls, {first['wall_s']} s, "
                 f"state {first['state']}"
@@ -654,6 +757,9 @@ def main(argv=None) -> int:
     for name, r in zip(("initial", "delta"), (first, third), strict=True):
         if r["errors"] and r["log"]:
             print(f"{name} run log: " + r["log"].replace("\n", " | ")[:1000])
+    if args.workers > 1:
+        checks["workers_once"] = not first["twice"] and not first["never"]
+        print(workers_line(first))
     missed = [name for name, ok in checks.items() if not ok]
     print(f"targets: {', '.join(f'{k} {mark(v)}' for k, v in checks.items())}")
     print(f"make bench total: {time.monotonic() - total_started:.0f} s")

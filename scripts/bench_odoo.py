@@ -3,6 +3,9 @@
     python3 scripts/bench_odoo.py build  --conf C --db D --out F.json --api-url U --api-key K
                                          --api-secret S [--participants N ...]
     python3 scripts/bench_odoo.py sync   --conf C --db D --out F.json
+    python3 scripts/bench_odoo.py workers-prepare --workers N ...
+    python3 scripts/bench_odoo.py worker --worker K --start-at EPOCH ...
+    python3 scripts/bench_odoo.py workers-check --since ISO ...
 
 ``build`` fills a fresh database (``-i ems_mailjet --without-demo=all``) with partners and
 employees through the ORM, the newsletter campaigns and the interface through the ORM, and
@@ -11,6 +14,11 @@ ORM creates from the same values. ``sync`` runs one full synchronisation exactly
 cron does (``ems.interface._run_sync(auto_commit=True)``) and records its wall time, the
 process's peak RSS, the SQL queries and which rows it wrote. Results go to ``--out`` as
 JSON; Odoo's log goes to stderr.
+
+``bench.py --workers N``: ``workers-prepare`` gives the interface N parallel sync workers
+and a 24-hour window that is open now; N ``worker`` processes, started together, each wait
+for ``--start-at`` and then run the cron's entry point ``ems.interface._cron_sync(worker=K)``;
+``workers-check`` counts, per list, the nightly runs that synchronised it (must be 1).
 """
 
 from __future__ import annotations
@@ -534,34 +542,7 @@ def sync(args) -> dict:
         queries = odoo.sql_db.sql_counter - queries_before
         peak = _rss_mb()
         cr.commit()
-        written = {}
-        for table in ("ems_campaign_participant", "res_partner", "hr_employee", "utm_campaign"):
-            cr.execute(f"SELECT count(*) FROM {table} WHERE write_date >= %s", [mark])
-            written[table] = cr.fetchone()[0]
-        cr.execute(
-            """SELECT count(*),
-                      count(*) FILTER (WHERE mailjet_synced_state IS NULL),
-                      count(*) FILTER (WHERE mailjet_synced_state IS DISTINCT FROM state)
-                 FROM ems_campaign_participant"""
-        )
-        total, never_synced, out_of_sync = cr.fetchone()
-        cr.execute(
-            """SELECT c.mailjet_list_id, count(p.id),
-                      count(p.id) FILTER (WHERE p.state = 'declined'),
-                      c.mailjet_count_total, c.mailjet_count_unsubscribed
-                 FROM utm_campaign c JOIN ems_campaign_participant p ON p.campaign_id = c.id
-                WHERE c.mailjet_newsletter GROUP BY c.id ORDER BY c.id"""
-        )
-        lists = [
-            {
-                "list_id": int(r[0] or 0),
-                "participants": r[1],
-                "declined": r[2],
-                "counted_total": r[3],
-                "counted_unsubscribed": r[4],
-            }
-            for r in cr.fetchall()
-        ]
+        summary = _summary(cr, mark)
         return {
             "wall_s": round(wall, 2),
             "peak_rss_mb": round(peak, 1),
@@ -577,17 +558,153 @@ def sync(args) -> dict:
             "new_signups": run.new_signups,
             "errors": run.errors,
             "log": run.log or "",
-            "written": written,
-            "participants": total,
-            "never_synced": never_synced,
-            "out_of_sync": out_of_sync,
-            "lists": lists,
+            **summary,
+        }
+
+
+def _summary(cr, mark) -> dict:
+    """Rows written since ``mark``, participants out of sync, and each list's counts."""
+    written = {}
+    for table in ("ems_campaign_participant", "res_partner", "hr_employee", "utm_campaign"):
+        cr.execute(f"SELECT count(*) FROM {table} WHERE write_date >= %s", [mark])
+        written[table] = cr.fetchone()[0]
+    cr.execute(
+        """SELECT count(*),
+                  count(*) FILTER (WHERE mailjet_synced_state IS NULL),
+                  count(*) FILTER (WHERE mailjet_synced_state IS DISTINCT FROM state)
+             FROM ems_campaign_participant"""
+    )
+    total, never_synced, out_of_sync = cr.fetchone()
+    cr.execute(
+        """SELECT c.mailjet_list_id, count(p.id),
+                  count(p.id) FILTER (WHERE p.state = 'declined'),
+                  c.mailjet_count_total, c.mailjet_count_unsubscribed
+             FROM utm_campaign c JOIN ems_campaign_participant p ON p.campaign_id = c.id
+            WHERE c.mailjet_newsletter GROUP BY c.id ORDER BY c.id"""
+    )
+    lists = [
+        {
+            "list_id": int(r[0] or 0),
+            "participants": r[1],
+            "declined": r[2],
+            "counted_total": r[3],
+            "counted_unsubscribed": r[4],
+        }
+        for r in cr.fetchall()
+    ]
+    return {
+        "written": written,
+        "participants": total,
+        "never_synced": never_synced,
+        "out_of_sync": out_of_sync,
+        "lists": lists,
+    }
+
+
+# ---------------------------------------------------------------------- two workers
+def workers_prepare(args) -> dict:
+    """N parallel sync workers and a window open now (24 h from this UTC hour)."""
+    from odoo import SUPERUSER_ID, api
+
+    registry = _open(args.conf, args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, QUIET)
+        interface = env["ems.interface"].search([("interface_type", "=", "mailjet")], limit=1)
+        cr.execute("SELECT clock_timestamp() at time zone 'UTC'")
+        mark = cr.fetchone()[0]
+        interface.write(
+            {
+                "sync_workers": args.workers,
+                "tz": "UTC",
+                "sync_window_start": float(time.gmtime().tm_hour),
+                "sync_window_minutes": 1440,
+                "sync_requested": False,
+            }
+        )
+        crons = env["ems.interface"]._worker_crons()
+        return {"mark": str(mark), "crons": sorted(n for n, c in crons.items() if c.active)}
+
+
+def worker(args) -> dict:
+    """One cron worker: the scheduled action's code, ``_cron_sync(worker=K)``, started at
+    ``--start-at`` (so that every worker process has loaded Odoo first)."""
+    import odoo.sql_db
+    from odoo import SUPERUSER_ID, api
+
+    registry = _open(args.conf, args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        rss_before = _current_rss_mb()
+        time.sleep(max(0.0, args.start_at - time.time()))
+        queries_before = odoo.sql_db.sql_counter
+        started_epoch = time.time()
+        started = time.monotonic()
+        env["ems.interface"]._cron_sync(worker=args.worker)
+        wall = time.monotonic() - started
+        ended_epoch = time.time()
+        cr.commit()
+        runs = env["ems.mailjet.sync.run"].search([("worker", "=", args.worker)], order="id")
+        run = runs[-1:]
+        return {
+            "worker": args.worker,
+            "wall_s": round(wall, 2),
+            "started_epoch": started_epoch,
+            "ended_epoch": ended_epoch,
+            "peak_rss_mb": round(_rss_mb(), 1),
+            "rss_before_sync_mb": round(rss_before, 1),
+            "sql_queries": odoo.sql_db.sql_counter - queries_before,
+            "run_id": run.id,
+            "state": run.state or "none",
+            "lists_total": run.lists_total,
+            "lists_done": run.lists_done,
+            "lists_elsewhere": run.lists_elsewhere,
+            "campaign_ids": run.campaign_ids.ids,
+            "api_calls_engine": run.api_calls,
+            "pushed": run.pushed,
+            "unsubscribed_in_mailjet": run.unsubscribed_in_mailjet,
+            "declined_from_mailjet": run.declined_from_mailjet,
+            "new_signups": run.new_signups,
+            "errors": run.errors,
+            "log": run.log or "",
+        }
+
+
+def workers_check(args) -> dict:
+    """Per newsletter list, how many nightly runs synchronised it; plus ``_summary``."""
+    from odoo import SUPERUSER_ID, api
+
+    registry = _open(args.conf, args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        cr.execute(
+            """SELECT c.id, count(r.id)
+                 FROM utm_campaign c
+                 LEFT JOIN ems_mailjet_sync_run_campaign_rel rel ON rel.campaign_id = c.id
+                 LEFT JOIN ems_mailjet_sync_run r ON r.id = rel.run_id AND r.trigger = 'cron'
+                WHERE c.mailjet_newsletter GROUP BY c.id ORDER BY c.id"""
+        )
+        per_list = dict(cr.fetchall())
+        cr.execute(
+            """SELECT count(*) FROM utm_campaign
+                WHERE mailjet_newsletter AND mailjet_last_sync_at >= %s""",
+            [args.since],
+        )
+        stamped = cr.fetchone()[0]
+        runs = env["ems.mailjet.sync.run"].search_count([("trigger", "=", "cron")])
+        return {
+            "runs": runs,
+            "runs_per_list": {str(k): v for k, v in per_list.items()},
+            "stamped_since": stamped,
+            **_summary(cr, args.since),
         }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("build", "sync", "delta", "verify"))
+    parser.add_argument(
+        "step",
+        choices=("build", "sync", "delta", "verify", "workers-prepare", "worker", "workers-check"),
+    )
     parser.add_argument("--conf", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--out", required=True)
@@ -600,8 +717,20 @@ def main(argv=None) -> int:
     parser.add_argument("--employees", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--expect", help="verify: JSON of what the night changed")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker", type=int, default=1)
+    parser.add_argument("--start-at", type=float, default=0.0)
+    parser.add_argument("--since", help="workers-check: when the workers started (UTC)")
     args = parser.parse_args(argv)
-    steps = {"build": build, "sync": sync, "delta": erp_delta, "verify": verify}
+    steps = {
+        "build": build,
+        "sync": sync,
+        "delta": erp_delta,
+        "verify": verify,
+        "workers-prepare": workers_prepare,
+        "worker": worker,
+        "workers-check": workers_check,
+    }
     result = steps[args.step](args)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle, default=str)

@@ -20,10 +20,17 @@ class CampaignSync:
         self.started = started
         self.values = values  # for the campaign, written with the outcome
         self.lost_list = lost_list
+        self.claim = None  # the run's claim on the list (an ``ExitStack``), if any
 
     @property
     def pending(self):
         return isinstance(self.started, PendingList)
+
+    def release(self):
+        """Release the run's claim on the list (once it is finished and committed)."""
+        if self.claim is not None:
+            self.claim.close()
+            self.claim = None
 
     def keep_start(self):
         """The run stops before this list is finished: keep what its start learnt (the
@@ -33,7 +40,7 @@ class CampaignSync:
 
 def finish_campaign_syncs(run, gateway, syncs):
     """Poll the jobs of these campaigns' lists together, then finish each; yields each
-    campaign as it is finished (the caller commits, counts progress)."""
+    ``CampaignSync`` as it is finished (the caller commits, releases the claim)."""
     pending = [s for s in syncs if s.pending]
     reports = dict(
         zip(
@@ -45,4 +52,4 @@ def finish_campaign_syncs(run, gateway, syncs):
     for sync in syncs:
         report = reports[id(sync)] if sync.pending else sync.started
         sync.campaign._mailjet_sync_finish(run, gateway, sync, report)
-        yield sync.campaign
+        yield sync

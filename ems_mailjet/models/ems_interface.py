@@ -16,6 +16,9 @@ from .ems_mailjet_property import DEFAULTS as DEFAULT_PROPERTIES
 _logger = logging.getLogger(__name__)
 
 CRON_XMLID = "ems_mailjet.ir_cron_mailjet_sync"
+# The crons of parallel sync workers 2, 3, …: ems_mailjet.ir_cron_mailjet_sync_worker_<n>
+WORKER_CRON_NAME = "ir_cron_mailjet_sync_worker_%s"
+MAX_SYNC_WORKERS = 8
 
 MAILJET_API_URL = "https://api.mailjet.com/"
 # mailjet-rest itself refuses any other host (utils/guardrails.validate_config_url);
@@ -122,6 +125,14 @@ class EmsInterface(models.Model):
         help="The nightly synchronisation runs only inside this window and resumes the next "
         "night where it stopped.",
     )
+    sync_workers = fields.Integer(
+        string="Parallel sync workers",
+        default=1,
+        help="How many of Odoo's cron workers share the nightly synchronisation of this "
+        "interface, list by list (each list is synchronised by one of them only). More than "
+        "one helps when the lists do not fit into the window and the Odoo servers run "
+        "several cron workers (--max-cron-threads); one scheduled action per worker.",
+    )
     state = fields.Selection(
         selection=[
             ("draft", "Not connected"),
@@ -200,6 +211,11 @@ class EmsInterface(models.Model):
             "sync_window_minutes_range",
             "CHECK(sync_window_minutes >= 1 AND sync_window_minutes <= 1440)",
             "The sync window must last between 1 minute and 24 hours.",
+        ),
+        (
+            "sync_workers_range",
+            f"CHECK(sync_workers >= 1 AND sync_workers <= {MAX_SYNC_WORKERS})",
+            "Between 1 and 8 parallel sync workers.",
         ),
     ]
 
@@ -283,10 +299,14 @@ class EmsInterface(models.Model):
         interfaces = super().create(vals_list)
         interfaces.filtered(lambda i: not i.property_ids)._add_default_properties()
         interfaces.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
+        if any(i.sync_workers > 1 for i in interfaces):
+            self._keep_worker_crons()
         return interfaces
 
     def write(self, vals):
         result = super().write(vals)
+        if {"sync_workers", "active", "interface_type"} & set(vals):
+            self._keep_worker_crons()
         if {"api_key", "api_secret", "api_secret_input", "api_url"} & set(vals):
             self.filtered(lambda i: i.sudo().api_key and i.sudo().api_secret)._request_sync()
         return result
@@ -396,8 +416,10 @@ class EmsInterface(models.Model):
         return self._run_sync(trigger=trigger)
 
     @api.model
-    def _cron_sync(self):
-        """Sync each interface inside its nightly window; queued syncs at once."""
+    def _cron_sync(self, worker=1):
+        """Sync each interface inside its nightly window; queued syncs at once. ``worker``:
+        which scheduled action runs this (1: the main one, which also runs the queued
+        syncs; 2, 3, …: the helpers of interfaces with parallel sync workers)."""
         now = fields.Datetime.now()
         interfaces = self.search([("interface_type", "=", "mailjet")])
         runs = self.env["ems.mailjet.sync.run"]
@@ -406,16 +428,26 @@ class EmsInterface(models.Model):
             if not (creds.api_key and creds.api_secret):
                 continue
             if interface.sync_requested:
-                trigger = interface.sync_requested_trigger or "save"
-                interface._run_sync(trigger=trigger, auto_commit=True)
+                if worker == 1:
+                    trigger = interface.sync_requested_trigger or "save"
+                    interface._run_sync(trigger=trigger, auto_commit=True)
+                continue
+            if worker > interface.sync_workers:
                 continue
             window = current_window(
                 now, interface.tz, interface.sync_window_start, interface.sync_window_minutes
             )
             if window and not runs._nightly_done(interface, window):
                 deadline = window[1].replace(tzinfo=None)
-                interface._run_sync(trigger="cron", deadline=deadline, auto_commit=True)
-        interfaces._schedule_next_window()
+                interface._run_sync(
+                    trigger="cron",
+                    deadline=deadline,
+                    auto_commit=True,
+                    window=window,
+                    worker=worker,
+                )
+        if worker == 1:
+            interfaces._schedule_next_window()
 
     def _schedule_next_window(self):
         now = fields.Datetime.now()
@@ -423,15 +455,73 @@ class EmsInterface(models.Model):
             next_window_start(now, i.tz, i.sync_window_start, i.sync_window_minutes) for i in self
         ]
         if starts:
-            self.env.ref(CRON_XMLID).sudo()._trigger(at=min(starts).replace(tzinfo=None))
+            at = min(starts).replace(tzinfo=None)
+            for cron in self._worker_crons().values():
+                if cron.active:
+                    cron._trigger(at=at)
 
-    def _run_sync(self, trigger="manual", deadline=None, auto_commit=False):
+    @api.model
+    def _worker_crons(self):
+        """Worker number → its scheduled action (1: the main one), archived ones too."""
+        main = self.env.ref(CRON_XMLID).sudo()
+        data = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search(
+                [
+                    ("module", "=", "ems_mailjet"),
+                    ("model", "=", "ir.cron"),
+                    ("name", "=like", WORKER_CRON_NAME % "%"),
+                ]
+            )
+        )
+        crons = {int(d.name.rsplit("_", 1)[1]): main.browse(d.res_id) for d in data}
+        crons = {number: cron for number, cron in crons.items() if cron.exists()}
+        return {1: main, **crons}
+
+    @api.model
+    def _keep_worker_crons(self):
+        """One scheduled action per parallel sync worker (the most any active Mailjet
+        interface asks for): Odoo's cron runs one scheduled action in one worker at a
+        time, so each worker needs its own. Unneeded ones are archived."""
+        interfaces = self.sudo().search([("interface_type", "=", "mailjet")])
+        wanted = max(interfaces.mapped("sync_workers") or [1])
+        crons = self._worker_crons()
+        main = crons[1]
+        for number in range(2, max(wanted, *crons) + 1):
+            cron = crons.get(number)
+            if number <= wanted and not cron:
+                cron = main.copy(
+                    {
+                        "name": self.env._(
+                            "Mailjet: nightly synchronisation, worker %(number)s", number=number
+                        ),
+                        "code": f"model._cron_sync(worker={number})",
+                        "active": True,
+                    }
+                )
+                self.env["ir.model.data"].sudo().create(
+                    {
+                        "module": "ems_mailjet",
+                        "name": WORKER_CRON_NAME % number,
+                        "model": "ir.cron",
+                        "res_id": cron.id,
+                        "noupdate": True,
+                    }
+                )
+            elif cron and cron.active != (number <= wanted):
+                # never waits for a worker that is running: it then stays until next time
+                cron.try_write({"active": number <= wanted})
+
+    def _run_sync(self, trigger="manual", deadline=None, auto_commit=False, window=None, worker=0):
         """Sync every newsletter campaign of this interface now and return the run; see
         ``ems.mailjet.sync.run._execute`` and README "How the sync decides"."""
         self.ensure_one()
         auto_commit = auto_commit and not getattr(threading.current_thread(), "testing", False)
         runs = self.env["ems.mailjet.sync.run"].sudo()
-        return runs._execute(self, trigger, deadline=deadline, auto_commit=auto_commit)
+        return runs._execute(
+            self, trigger, deadline=deadline, auto_commit=auto_commit, window=window, worker=worker
+        )
 
     # ------------------------------------------------------------------ preview
     def _sync_preview(self, campaigns=None):

@@ -1,8 +1,10 @@
 import logging
 import time
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.tools import SQL
 
 from ..services.errors import MailjetError
 from .advisory_lock import try_advisory_lock
@@ -10,11 +12,23 @@ from .campaign_sync import finish_campaign_syncs
 
 _logger = logging.getLogger(__name__)
 
-# pg advisory lock namespace ("EMSM"): one lock per interface, cron and manual runs alike.
+# pg advisory lock namespaces (README "Two workers"), all session-level, so each dies with
+# the connection of a crashed process:
+# "EMSM", per interface: a single run holds it alone (a second one is skipped); the
+# parallel workers of a night share it (so a manual run waits for the next cron wake-up).
 _LOCK_CLASS = 0x454D534D
 # Lists started before their jobs are polled together: one wait per wave, not per list.
-# Each started list keeps its participants in memory until it is finished.
+# Each started list keeps its participants in memory (and its claim) until it is finished.
 WAVE = 20
+# "EMSS", per interface: what must not run twice at once (ensuring the lists in Mailjet,
+# the webhook check, writing the interface); a worker waits for another's.
+_SETUP_LOCK = 0x454D5353
+# "EMSR", per run: held while the run runs; a "running" run whose lock is free was killed.
+_RUN_LOCK = 0x454D5352
+# "EMSL", per campaign: the run syncing that list; another worker skips it.
+_LIST_LOCK = 0x454D534C
+# How long a worker waits for another worker's setup of the same interface (seconds).
+SETUP_WAIT_S = 600
 
 COUNTERS = (
     "pushed",
@@ -71,6 +85,25 @@ class EmsMailjetSyncRun(models.Model):
     )
     lists_total = fields.Integer(string="Lists", readonly=True)
     lists_done = fields.Integer(string="Lists synchronised", readonly=True)
+    lists_elsewhere = fields.Integer(
+        string="Lists of other runs",
+        readonly=True,
+        help="Lists this run left alone because another run of the same night had "
+        "synchronised them already or was synchronising them (parallel sync workers).",
+    )
+    campaign_ids = fields.Many2many(
+        "utm.campaign",
+        "ems_mailjet_sync_run_campaign_rel",
+        "run_id",
+        "campaign_id",
+        string="Lists of this run",
+        readonly=True,
+    )
+    worker = fields.Integer(
+        readonly=True,
+        help="Which of the interface's parallel sync workers ran this nightly run (empty "
+        "when one run syncs every list).",
+    )
     pushed = fields.Integer(string="Pushed to Mailjet", readonly=True)
     unsubscribed_in_mailjet = fields.Integer(string="Unsubscribed in Mailjet", readonly=True)
     declined_from_mailjet = fields.Integer(string="Declined from Mailjet", readonly=True)
@@ -114,6 +147,7 @@ class EmsMailjetSyncRun(models.Model):
         values = {name: self[name] + getattr(report, name) for name in COUNTERS}
         if not report.aborted:
             values["lists_done"] = self.lists_done + 1
+            values["campaign_ids"] = [Command.link(campaign.id)]
         self.write(values)
         self._log_notes(report.lines, campaign)
 
@@ -136,34 +170,75 @@ class EmsMailjetSyncRun(models.Model):
 
     # ------------------------------------------------------------------ the sync
     @api.model
-    def _execute(self, interface, trigger, deadline=None, auto_commit=False):
-        """One synchronisation of ``interface``; returns its run. Commits after each list
-        when ``auto_commit`` (cron), so a crash or the window's end loses nothing that was
-        done; the next run resumes with the lists that were not reached (oldest first)."""
-        with try_advisory_lock(self.env.cr, _LOCK_CLASS, interface.id) as locked:
+    def _execute(self, interface, trigger, deadline=None, auto_commit=False, window=None, worker=0):
+        """One synchronisation of ``interface``; returns its run (or no run: a parallel
+        worker that found nothing left to do). Commits after each list when ``auto_commit``
+        (cron), so a crash or the window's end loses nothing that was done; the next run
+        resumes with the lists that were not reached (oldest first).
+
+        ``window``: tonight's sync window (nightly runs): a list that a nightly run of
+        tonight synchronised is not synchronised again. ``worker``: the number of the cron
+        worker; when the interface has several, the workers share the interface and each
+        claims list after list (README "Two workers")."""
+        parallel = bool(worker) and interface.sync_workers > 1
+        cr = self.env.cr
+        with try_advisory_lock(cr, _LOCK_CLASS, interface.id, shared=parallel) as locked:
             if not locked:
+                if worker > 1:
+                    return self.browse()  # a manual run has the interface: worker 1 says so
                 return self._create_skipped(interface, trigger)
             self._close_interrupted(interface)
-            run = self.create({"interface_id": interface.id, "trigger": trigger})
-            clock = time.monotonic()
-            interface.sudo().sync_requested = False
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            state = run._sync_lists(deadline, auto_commit)
-            run._finish(state, duration=time.monotonic() - clock)
-            values = {"last_sync_at": fields.Datetime.now()}
-            if state != "failed":
-                values.update(state="connected", last_error_code=False, last_error_params=False)
-            interface.sudo().write(values)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            return run
+            run = self.create(
+                {"interface_id": interface.id, "trigger": trigger, "worker": parallel and worker}
+            )
+            # held before the run is visible to others, so it is never taken for a dead one
+            with try_advisory_lock(cr, _RUN_LOCK, run.id):
+                clock = time.monotonic()
+                if not parallel:
+                    interface.sudo().sync_requested = False
+                if auto_commit:
+                    cr.commit()  # pylint: disable=invalid-commit
+                since = window[0].replace(tzinfo=None) if window else None
+                state = run._sync_lists(deadline, auto_commit, since=since, parallel=parallel)
+                if parallel and state != "failed" and not run.lists_done and not run.line_ids:
+                    # the other workers had every list: nothing for the runs screen
+                    run.unlink()
+                    if auto_commit:
+                        cr.commit()  # pylint: disable=invalid-commit
+                    return self.browse()
+                run._finish(state, duration=time.monotonic() - clock)
+                values = {"last_sync_at": fields.Datetime.now()}
+                if state != "failed":
+                    values.update(state="connected", last_error_code=False, last_error_params=False)
+                with run._setup_lock(parallel, auto_commit):
+                    interface.sudo().write(values)
+                if auto_commit:
+                    cr.commit()  # pylint: disable=invalid-commit
+                return run
 
-    def _sync_lists(self, deadline, auto_commit):
+    @contextmanager
+    def _setup_lock(self, parallel, auto_commit):
+        """For the parallel workers of one interface: one at a time (waiting for the
+        other), on a snapshot that sees what the other committed. A single run has the
+        interface to itself already."""
+        if not parallel:
+            yield True
+            return
+        cr = self.env.cr
+        interface = self.interface_id
+        with try_advisory_lock(cr, _SETUP_LOCK, interface.id, wait=SETUP_WAIT_S) as locked:
+            if locked and auto_commit:
+                cr.commit()  # pylint: disable=invalid-commit
+                self.env.invalidate_all()
+            yield locked
+            if locked and auto_commit:
+                cr.commit()  # pylint: disable=invalid-commit
+
+    def _sync_lists(self, deadline, auto_commit, since=None, parallel=False):
         """The one loop over the interface's lists: ensure them all with one read, then
         let each campaign sync its own (``utm.campaign._mailjet_sync_start`` and
-        ``_mailjet_sync_finish``, in waves: ``_sync_waves``). Returns the run's final
-        state."""
+        ``_mailjet_sync_finish``, in waves: ``_sync_waves``), claiming each list first
+        (``_claim``). Returns the run's final state."""
         self.ensure_one()
         interface = self.interface_id
         campaigns = (
@@ -181,18 +256,17 @@ class EmsMailjetSyncRun(models.Model):
             return "failed"
         try:
             with interface._gateway() as gateway:
-                ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
-                self._check_webhook(interface, gateway)
+                with self._setup_lock(parallel, auto_commit) as ready:
+                    if not ready:  # another worker is stuck in it: leave tonight to it
+                        self._log("another_run_running")
+                        return "skipped"
+                    ensured = gateway.ensure_lists(campaigns._mailjet_wanted_lists())
+                    if not (parallel and self._another_run_since(since)):
+                        self._check_webhook(interface, gateway)
                 overview = campaigns._mailjet_overview(self, gateway, ensured)
-                wave = []  # started lists whose jobs wait to be polled together
-                try:
-                    state = self._sync_waves(
-                        gateway, campaigns, ensured, overview, wave, deadline, auto_commit
-                    )
-                except MailjetError:
-                    for sync in wave:
-                        sync.keep_start()
-                    raise
+                state = self._sync_waves(
+                    gateway, campaigns, ensured, overview, deadline, auto_commit, since
+                )
                 self.api_calls = gateway.calls
                 if state:
                     return state
@@ -205,39 +279,146 @@ class EmsMailjetSyncRun(models.Model):
             return "failed"
         return "partial" if self.errors else "done"
 
-    def _sync_waves(self, gateway, campaigns, ensured, overview, wave, deadline, commit):
-        """Start the lists one after the other and finish them in waves: the jobs of a
-        wave's lists are polled together, so they share their waits. The first list is
-        finished on its own (a problem shows before more lists are started), then each
-        wave is twice the last, up to ``WAVE`` lists. ``wave`` holds the lists started
-        and not yet finished. Commits after each start and each finish when ``commit``.
-        Returns "partial" when the window ended, else None."""
+    def _sync_waves(self, gateway, campaigns, ensured, overview, deadline, commit, since):
+        """Claim and start the lists one after the other and finish them in waves: the
+        jobs of a wave's lists are polled together, so they share their waits. The first
+        list is finished on its own (a problem shows before more lists are started), then
+        each wave is twice the last, up to ``WAVE`` lists. A list held by another worker is
+        skipped and tried once more at the end; one that a nightly run of tonight (since
+        ``since``) synchronised already is left alone. Commits after each start and each
+        finish when ``commit``. Returns "partial" when the window ended, else None."""
+        wave = []  # started lists (and their claims) whose jobs wait to be polled
+        try:
+            return self._sync_in_waves(
+                gateway, campaigns, ensured, overview, deadline, commit, since, wave
+            )
+        except MailjetError:
+            for sync in wave:
+                sync.keep_start()
+            raise
+        finally:
+            for sync in wave:
+                sync.release()
+
+    def _sync_in_waves(self, gateway, campaigns, ensured, overview, deadline, commit, since, wave):
+        cron = self.env["ir.cron"]
         size = 1
-        for done, campaign in enumerate(campaigns):
-            if deadline and fields.Datetime.now() >= deadline:
-                self._finish_syncs(gateway, wave, commit)
-                self._log("window_ended", {"count": len(campaigns) - done})
-                return "partial"
-            sync = campaign._mailjet_sync_start(self, gateway, ensured[campaign.id], overview)
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            if sync is not None:
-                wave.append(sync)
-            if len([s for s in wave if s.pending]) >= size:
-                self._finish_syncs(gateway, wave, commit)
-                size = min(WAVE, size * 2)
-            self.env["ir.cron"]._notify_progress(done=done + 1, remaining=len(campaigns) - done - 1)
+        pending, done = campaigns, 0
+        while pending:
+            held = campaigns.browse()
+            for index, campaign in enumerate(pending):
+                if deadline and fields.Datetime.now() >= deadline:
+                    self._finish_syncs(gateway, wave, commit)
+                    self._log("window_ended", {"count": len(pending) - index + len(held)})
+                    return "partial"
+                claim = self._claim(campaign, since, commit)
+                if claim is None:
+                    held |= campaign
+                    continue
+                if claim is not False:
+                    try:
+                        sync = self._start_claimed(campaign, gateway, ensured, overview, commit)
+                    except BaseException:
+                        claim.close()
+                        raise
+                    if sync is None:
+                        claim.close()
+                    else:
+                        sync.claim = claim
+                        wave.append(sync)
+                    if sum(1 for s in wave if s.pending) >= size:
+                        self._finish_syncs(gateway, wave, commit)
+                        size = min(WAVE, size * 2)
+                done += 1
+                cron._notify_progress(done=done, remaining=len(campaigns) - done)
+            if len(held) == len(pending) or not since:
+                # still being synchronised by another worker: that one finishes them
+                self.lists_elsewhere += len(held)
+                cron._notify_progress(done=done, remaining=0)
+                break
+            pending = held  # a worker that crashed meanwhile left its list free
         self._finish_syncs(gateway, wave, commit)
         return None
 
+    def _claim(self, campaign, since, commit):
+        """Claim ``campaign``'s list for this run: an ``ExitStack`` holding the claim (to be
+        closed once the list is finished and committed), None when another run holds it
+        (skipped, not waited for), False when a nightly run of tonight (since ``since``)
+        synchronised it already. A claim dies with the connection of a crashed process."""
+        stack = ExitStack()
+        if not stack.enter_context(try_advisory_lock(self.env.cr, _LIST_LOCK, campaign.id)):
+            stack.close()
+            return None
+        try:
+            if commit:
+                # a fresh snapshot: what the last holder of the claim committed
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if since and self._list_done_since(campaign, since):
+                self.lists_elsewhere += 1
+                stack.close()
+                return False
+        except BaseException:
+            stack.close()
+            raise
+        return stack
+
+    def _start_claimed(self, campaign, gateway, ensured, overview, commit):
+        """``utm.campaign._mailjet_sync_start`` of a claimed list (committed when
+        ``commit``)."""
+        if self.worker:
+            campaign.invalidate_recordset()
+            if campaign.mailjet_last_sync_at and campaign.mailjet_last_sync_at >= (self.started_at):
+                # another worker got this far with it after this run read the overview
+                overview = None
+        sync = campaign._mailjet_sync_start(self, gateway, ensured[campaign.id], overview)
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return sync
+
     def _finish_syncs(self, gateway, wave, commit):
-        """Poll the submitted jobs of the started lists in ``wave`` together and finish
-        each campaign (committed one by one when ``commit``); empties ``wave``."""
-        syncs = list(wave)
-        wave.clear()
-        for _campaign in finish_campaign_syncs(self, gateway, syncs):
+        """Poll the submitted jobs of the started lists in ``wave`` together, finish each
+        campaign (committed one by one when ``commit``) and release its claim; empties
+        ``wave`` as they are finished."""
+        for sync in finish_campaign_syncs(self, gateway, list(wave)):
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            sync.release()
+            wave.remove(sync)
+
+    def _list_done_since(self, campaign, since):
+        """Whether another nightly run of this interface synchronised ``campaign``'s list
+        since ``since`` (tonight's window opened)."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT 1 FROM ems_mailjet_sync_run_campaign_rel rel
+                     JOIN ems_mailjet_sync_run run ON run.id = rel.run_id
+                    WHERE rel.campaign_id = %s AND run.interface_id = %s AND run.id != %s
+                      AND run.trigger = 'cron' AND run.started_at >= %s
+                    LIMIT 1""",
+                campaign.id,
+                self.interface_id.id,
+                self.id,
+                since,
+            )
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _another_run_since(self, since):
+        """Whether another nightly run of this interface started since ``since``."""
+        if not since:
+            return False
+        return bool(
+            self.search_count(
+                [
+                    ("interface_id", "=", self.interface_id.id),
+                    ("trigger", "=", "cron"),
+                    ("started_at", ">=", since),
+                    ("id", "!=", self.id),
+                    ("state", "!=", "skipped"),
+                ],
+                limit=1,
+            )
+        )
 
     def _check_webhook(self, interface, gateway):
         """Whether Mailjet still posts unsubscribes to the webhook (one call); a
@@ -261,31 +442,44 @@ class EmsMailjetSyncRun(models.Model):
 
     @api.model
     def _close_interrupted(self, interface):
-        """A run still "running" while its interface's lock is free was killed mid-way."""
+        """A run still "running" while its own lock is free was killed mid-way."""
         for stale in self.search([("interface_id", "=", interface.id), ("state", "=", "running")]):
-            last_seen = stale.write_date
-            stale._log("run_interrupted")
-            stale.write(
-                {
-                    "state": "failed",
-                    "ended_at": last_seen,
-                    "duration": (last_seen - stale.started_at).total_seconds(),
-                }
-            )
+            with try_advisory_lock(self.env.cr, _RUN_LOCK, stale.id) as dead:
+                if not dead:
+                    continue  # another worker's run, alive
+                last_seen = stale.write_date
+                stale._log("run_interrupted")
+                stale.write(
+                    {
+                        "state": "failed",
+                        "ended_at": last_seen,
+                        "duration": (last_seen - stale.started_at).total_seconds(),
+                    }
+                )
 
     @api.model
     def _nightly_done(self, interface, window):
-        """Tonight's run of ``interface`` reached every list (errors of single contacts do
-        not count: they are in the run log and retried the next night)."""
+        """Tonight's nightly runs of ``interface`` (one, or one per parallel worker)
+        reached every list between them (errors of single contacts do not count: they
+        are in the run log and retried the next night)."""
         runs = self.search(
             [
                 ("interface_id", "=", interface.id),
                 ("trigger", "=", "cron"),
-                ("state", "in", ("done", "partial")),
+                ("state", "!=", "skipped"),
                 ("started_at", ">=", window[0].replace(tzinfo=None)),
             ]
         )
-        return any(run.lists_done >= run.lists_total for run in runs)
+        if not runs:
+            return False
+        campaigns = (
+            self.env["utm.campaign"]
+            .sudo()
+            .search(
+                [("mailjet_interface_id", "=", interface.id), ("mailjet_newsletter", "=", True)]
+            )
+        )
+        return not (campaigns - runs.campaign_ids)
 
     def action_open_lines(self):
         self.ensure_one()

@@ -23,9 +23,9 @@ STATISTICS_MAX_AGE = timedelta(hours=6)
 class UtmCampaign(models.Model):
     """A campaign keeps participants; ticked "Newsletter" it mirrors a Mailjet list.
 
-    The per-list part of a synchronisation lives here (``_mailjet_sync``): the interface
-    loops over its campaigns, each campaign syncs its own list and writes its own values
-    once per run."""
+    The per-list part of a synchronisation lives here (``_mailjet_sync_start`` and
+    ``_mailjet_sync_finish``): the run loops over its campaigns, each campaign syncs its
+    own list and writes its own values once per run."""
 
     _inherit = "utm.campaign"
 

@@ -20,3 +20,4 @@ from . import test_activity
 from . import test_properties
 from . import test_scale
 from . import test_property_sources
+from . import test_workers
