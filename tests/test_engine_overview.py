@@ -412,3 +412,24 @@ def test_D3_unknown_unsubscribes_of_many_lists_cost_one_read_of_all_contacts_the
     assert [r.declined_from_mailjet for r in reports] == [0, 0, 0, 1]
     assert _contact_reads(sandbox.calls()["calls"][before:]) == []
     agree(sandbox, synced[3][1], synced[3][2])
+
+
+def test_D3_unknown_unsubscribes_spread_over_lists_switch_to_one_read_of_all_contacts(
+    sandbox, gateway, synced, monkeypatch
+):
+    """Each list alone has fewer unknown unsubscribed contacts than the account has pages
+    of contacts, so the first list asks for them one by one; once the run has spent as many
+    calls as that read costs, it reads every contact's address once and the other lists
+    resolve theirs from it (never much more than twice the cheaper way)."""
+    sandbox.config(contact_list_filter="subscribed")  # unsubscribed members left unlisted
+    monkeypatch.setattr(gateway_module, "PAGE_SIZE", 20)  # 240 contacts: 13 pages
+    for n in range(LISTS):
+        sandbox.unsubscribe(synced[n][1], f"p1.c{n}@example.com")
+    before = sandbox.calls()["total"]
+    reports = night(gateway, synced)
+    reads = _contact_reads(sandbox.calls()["calls"][before:])
+    assert [r.declined_from_mailjet for r in reports] == [1] * LISTS
+    assert reads.count("one") == 10  # the first list's 9 declined and 1 new, one by one
+    assert reads.count("all") == 13  # then the whole account once, for the other lists
+    for _name, list_id, store in synced:
+        agree(sandbox, list_id, store)

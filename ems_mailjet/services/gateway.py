@@ -291,6 +291,7 @@ class MailjetGateway:
         self._contact_emails: dict[int, str] | None = None
         self._contact_ids: dict[str, int] | None = None
         self._contact_names: dict[int, str] = {}
+        self.single_contact_reads = 0  # ``contact`` calls this run (one id each)
         self._contact_count: int | None = None
 
     def __repr__(self) -> str:
@@ -479,7 +480,14 @@ class MailjetGateway:
         filters = {"IsExcludedFromCampaigns": "true"}
         return [_contact_row(row) for row in self._pages("contact", Op("excluded"), filters)]
 
+    @property
+    def page_size(self) -> int:
+        """Rows per page of a paged read (Mailjet's maximum ``Limit``)."""
+        return PAGE_SIZE
+
     def contact(self, contact_id: int) -> ContactRow:
+        """One contact by id (one call; counted in ``single_contact_reads``)."""
+        self.single_contact_reads += 1
         body = self._get("contact", Op("contact", {"contact_id": contact_id}), id=contact_id)
         return _contact_row(self._first(body))
 

@@ -1062,11 +1062,16 @@ def _resolver(mailjet, list_id, known, signups, wanted=()):
 
 def _account_map_pays(mailjet: MailjetPort, unknown: int) -> bool:
     """Whether the run's map of every contact's address (``contact_emails``) is the
-    cheapest way to resolve ``unknown`` contact ids: it is read already, or it takes
-    fewer pages than one call per id."""
+    cheapest way to resolve ``unknown`` contact ids: it is read already, or its pages are
+    fewer than the calls for one id at a time, counting those this run has made already
+    (the map serves every later list too, so a run never pays much more than twice the
+    cheaper of the two)."""
     if not hasattr(mailjet, "contact_emails"):
         return False
-    return mailjet.contact_emails_loaded() or unknown > mailjet.count_contacts() // 1000 + 1
+    if mailjet.contact_emails_loaded():
+        return True
+    spent = getattr(mailjet, "single_contact_reads", 0)
+    return unknown + spent > mailjet.count_contacts() // getattr(mailjet, "page_size", 1000) + 1
 
 
 def _learn_contact_ids(view: MailjetView, plan: Plan, participants) -> Plan:
