@@ -512,6 +512,20 @@ class EmsInterface(models.Model):
             elif cron and cron.active != (number <= wanted):
                 # never waits for a worker that is running: it then stays until next time
                 cron.try_write({"active": number <= wanted})
+            if cron:
+                self._name_worker_cron(cron, number)
+
+    def _name_worker_cron(self, cron, number):
+        """The worker's scheduled action named in every installed language (a record made
+        here gets no translation from the module's files), also for a language installed
+        after it was made."""
+        for code, _label in self.env["res.lang"].get_installed():
+            name = self.with_context(lang=code).env._(
+                "Mailjet: nightly synchronisation, worker %(number)s", number=number
+            )
+            translated = cron.with_context(lang=code)
+            if translated.name != name:
+                translated.try_write({"name": name})
 
     def _run_sync(self, trigger="manual", deadline=None, auto_commit=False, window=None, worker=0):
         """Sync every newsletter campaign of this interface now and return the run; see

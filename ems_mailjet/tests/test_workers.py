@@ -11,6 +11,7 @@ from odoo.sql_db import connection_info_for
 from odoo.tests import tagged
 
 from ..services.window import current_window
+from .common import german
 from .common_sandbox import MailjetSandboxCase
 
 _LIST_LOCK = 0x454D534C
@@ -151,6 +152,19 @@ class TestWorkers(MailjetSandboxCase):
         before = triggers.search_count([("cron_id", "=", helper.id)])
         self.interface._schedule_next_window()
         self.assertGreater(triggers.search_count([("cron_id", "=", helper.id)]), before)
+
+    def test_R3_each_workers_scheduled_action_is_named_in_german_too(self):
+        german_env = german(self.env)
+        self.interface.sync_workers = 3
+        crons = self.env["ems.interface"]._worker_crons()
+        self.assertEqual(
+            crons[3].with_env(german_env).name, "Mailjet: nächtliche Synchronisation, Prozess 3"
+        )
+        self.assertEqual(crons[3].name, "Mailjet: nightly synchronisation, worker 3")
+        # a worker made before German was installed gets its German name at the next change
+        self.assertEqual(
+            crons[2].with_env(german_env).name, "Mailjet: nächtliche Synchronisation, Prozess 2"
+        )
 
     def _window(self):
         i = self.interface
