@@ -6,14 +6,19 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.ems_mailjet.models.ems_mailjet_property import SOURCES
-from odoo.addons.ems_mailjet.models.participant_store import OdooParticipantStore, _typed
+from odoo.addons.ems_mailjet.models.participant_store import (
+    OdooParticipantStore,
+    _typed,
+    property_sources,
+)
 
 from .common import EmsMailjetCase
 
 
 def _orm_sources(participant, campaign_title):
-    """The values a contact property can be taken from, read through the ORM (the
-    store's reading before it used SQL): the reference the SQL is compared with."""
+    """The values a contact property can be taken from, with the name, company and
+    language read through the ORM (the store's reading before it used SQL): the reference
+    the SQL is compared with. Shaping them into sources is ``property_sources``' part."""
     employee = participant.employee_id.sudo()
     partner = participant.partner_id.sudo()
     if employee:
@@ -27,19 +32,15 @@ def _orm_sources(participant, campaign_title):
         lang = partner.lang or ""
     else:
         name, company, lang = participant.name or "", "", ""
-    if name == participant.email:
-        name = ""
-    words = name.split()
-    return {
-        "first_name": " ".join(words[:-1]) if len(words) > 1 else name,
-        "last_name": words[-1] if len(words) > 1 else "",
-        "name": name,
-        "company": company,
-        "language": lang,
-        "number": participant.number or "",
-        "email": participant.email_normalized or "",
-        "campaign": campaign_title,
-    }
+    return property_sources(
+        name,
+        company,
+        lang,
+        participant.email,
+        participant.number,
+        participant.email_normalized,
+        campaign_title,
+    )
 
 
 @tagged("post_install", "-at_install")
