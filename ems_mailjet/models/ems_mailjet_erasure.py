@@ -26,19 +26,25 @@ class EmsMailjetErasure(models.AbstractModel):
     _description = "Erasure of personal data in Mailjet"
 
     @api.model
-    def _erase(self, emails, origin=None):
-        """Erase these addresses; returns how many participants were anonymised."""
+    def _participants_to_erase(self, emails):
+        """The participants not erased yet that use one of these normalised addresses.
+        Only a campaign manager may ask, and only with an address."""
         if not self.env.user.has_group("ems_mailjet.group_campaign_manager"):
             raise AccessError(self.env._("Only campaign managers may erase personal data."))
-        emails = sorted({normalize_email(e) for e in emails if e} - {""})
         if not emails:
             raise UserError(self.env._("There is no e-mail address to erase."))
-        participants = (
+        return (
             self.env["ems.campaign.participant"]
             .sudo()
             .with_context(active_test=False)
             .search([("email_normalized", "in", emails), ("mailjet_erased", "=", False)])
         )
+
+    @api.model
+    def _erase(self, emails, origin=None):
+        """Erase these addresses; returns how many participants were anonymised."""
+        emails = sorted({normalize_email(e) for e in emails if e} - {""})
+        participants = self._participants_to_erase(emails)
         deleted = self._delete_in_mailjet(emails, participants)
         self.env["ems.mailjet.suppression"]._suppress(emails, "erp")
         self._scrub_run_lines(emails)

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 _SOURCES = ("ems.campaign.participant", "res.partner", "hr.employee")
 
@@ -19,17 +19,8 @@ class EmsMailjetGdprErase(models.TransientModel):
     @api.model
     def _open(self, records):
         """The dialog for these records (participants, partners or employees)."""
-        if not self.env.user.has_group("ems_mailjet.group_campaign_manager"):
-            raise AccessError(self.env._("Only campaign managers may erase personal data."))
         emails = self._emails_of(records)
-        if not emails:
-            raise UserError(self.env._("There is no e-mail address to erase."))
-        participants = (
-            self.env["ems.campaign.participant"]
-            .sudo()
-            .with_context(active_test=False)
-            .search_count([("email_normalized", "in", emails), ("mailjet_erased", "=", False)])
-        )
+        participants = len(self.env["ems.mailjet.erasure"]._participants_to_erase(emails))
         wizard = self.create(
             {
                 "res_model": records._name,
