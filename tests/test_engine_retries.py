@@ -25,10 +25,12 @@ class _Socket:
 def https_mailjet():
     """A Mailjet over https that answers every request with ``status``; counts them."""
     sent = []
+    keys = []
 
     def answer(status):
         def make_request(self, conn, method, url, **kw):
             sent.append((method, url))
+            keys.append((kw.get("headers") or {}).get("Idempotency-Key"))
             body = b"<html><body><h1>429 Too Many Requests</h1></body></html>"
             kind = "text/html"
             if status == 200:
@@ -49,6 +51,7 @@ def https_mailjet():
     with mock.patch.object(
         HTTPConnectionPool, "_get_conn", lambda self, timeout=None: mock.MagicMock()
     ):
+        play.keys = keys
         yield play, sent
 
 
@@ -90,3 +93,17 @@ def test_a_healthy_https_call_costs_one_request(https_mailjet):
     with play(200):
         assert gw.count_members(10001) == 7
     assert len(sent) == gw.calls == 1
+
+
+def test_each_operation_has_its_own_key_which_its_retries_repeat(https_mailjet):
+    """Were Mailjet to honour ``Idempotency-Key``, a retry would not make a second list
+    and the same list created again later (same payload) would not be dropped."""
+    play, sent = https_mailjet
+    gw = gateway(attempts=2)
+    with play(503):
+        for _ in range(2):
+            with pytest.raises(MailjetUnavailable):
+                gw.create_list("Spring newsletter")
+    first, retry, second, second_retry = play.keys
+    assert first and first == retry, "an operation's retries repeat its key"
+    assert second == second_retry and second != first, "a new operation has a new key"
