@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mailjet_rest import Client, DoesNotExistError, ValidationError
 
+from mailjet_sandbox.store import GDPR_PURGE_SECONDS, Store
+
 
 def new_list(mj, name=None):
     name = name or f"list-{uuid.uuid4().hex[:8]}"
@@ -406,3 +408,20 @@ def test_5000_contact_job_is_fast_and_pages_stay_consistent(mj):
     wait(lambda: mj.contactslist_managemanycontacts.get(id=list_id, action_id=job))
     seen = [r["ContactID"] for r in mj.listrecipient.stream(filters={"ContactsList": list_id})]
     assert len(seen) == len(set(seen)) == 5000
+
+
+def test_an_erased_contact_is_purged_30_days_later_also_after_a_restart():
+    """The sandbox purges a GDPR-deleted contact 30 days after the delete, whether it
+    was erased in this process or loaded from a saved state, and not a day earlier."""
+    store = Store()
+    kept, erased = store.create_contact("kept@example.com"), store.create_contact("x@example.com")
+    store.gdpr_delete(erased)
+    store.clock_offset = GDPR_PURGE_SECONDS - 60
+    store.purge_erased()
+    assert erased["ID"] in store.contacts
+    reloaded = Store()
+    reloaded.load(store.dump())
+    for each in (store, reloaded):
+        each.clock_offset = GDPR_PURGE_SECONDS + 60
+        each.purge_erased()
+        assert set(each.contacts) == {kept["ID"]}
