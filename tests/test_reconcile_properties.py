@@ -9,7 +9,7 @@ in between), a final sync leaves:
 * nothing for a second sync to do: zero writes on either side, four calls (D3).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from doubles import InMemoryMailjet, InMemoryParticipants
 from hypothesis import given, settings
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from ems_mailjet.services.emails import is_valid_email, normalize_email
 from ems_mailjet.services.matching import EmployeeRecord, PartnerRecord
 from ems_mailjet.services.reconcile import reconcile
-from ems_mailjet.services.records import ACCEPTED, DECLINED
+from ems_mailjet.services.records import ACCEPTED, DECLINED, Participant, PushContact, evolve
 from ems_mailjet.services.sync import RunReport, _apply_to_erp, pull, sync_list
 
 LIST = 4711
@@ -170,3 +170,16 @@ def test_D7_applying_the_same_plan_twice_changes_nothing(ops):
     once = state()
     apply()
     assert state() == once
+
+
+def test_evolve_is_replace_without_running_init_again():
+    """The engine's cheap copy of a participant or a pushed contact changes exactly the
+    fields it is given, like ``dataclasses.replace``, and leaves the original as it was."""
+    p = Participant(key=7, email="anna@example.de", name="Anna", properties={"city": "Köln"})
+    q = evolve(p, synced_state=ACCEPTED, excluded=True)
+    assert q == replace(p, synced_state=ACCEPTED, excluded=True)
+    assert (q.properties, q.name) == ({"city": "Köln"}, "Anna")
+    assert (p.synced_state, p.excluded) == (None, False)
+    c = PushContact("anna@example.de", "Anna", (7,))
+    assert evolve(c, properties={"a": 1}) == replace(c, properties={"a": 1})
+    assert c.properties is None

@@ -631,7 +631,8 @@ class MailjetGateway:
         wanted: dict[str, str] = {}
         for contact in contacts:
             for name, value in (contact.properties or {}).items():
-                wanted.setdefault(name, datatype(value))
+                if name not in wanted:
+                    wanted[name] = datatype(value)
         if not wanted:
             return
         if self._property_names is None:

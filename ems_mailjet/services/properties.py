@@ -19,12 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from .emails import InvalidEmail, validate_email
-from .records import ACCEPTED, Key, Participant, Plan, PushContact
+from .records import ACCEPTED, Key, Participant, Plan, PushContact, evolve
 
 __all__ = ["confirmed_fingerprints", "datatype", "fingerprint", "with_property_updates"]
 
@@ -49,11 +48,15 @@ def json_value(value: Any) -> Any:
     return value
 
 
+# ``json.dumps(..., sort_keys=True)``, without making a new encoder for each call.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+
+
 def fingerprint(values: Mapping[str, Any] | None) -> str:
     """A short, stable fingerprint of property values ("" for none)."""
     if not values:
         return ""
-    text = json.dumps({k: json_value(v) for k, v in values.items()}, sort_keys=True)
+    text = _SORTED_JSON({k: json_value(v) for k, v in values.items()})
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
@@ -86,7 +89,7 @@ def _with_properties(contact: PushContact, by_key: Mapping[Key, Participant]) ->
     for key in contact.keys:
         person = by_key.get(key)
         if person is not None:
-            return replace(contact, properties=dict(person.properties))
+            return evolve(contact, properties=dict(person.properties))
     return contact
 
 

@@ -65,6 +65,15 @@ class Participant:
     properties_synced: str = ""
 
 
+def evolve(record: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for a ``Participant`` or a ``PushContact`` (records
+    without ``__post_init__``), without running their ``__init__`` again: a sync of a
+    million participants replaces about that many of each, and this costs a seventh."""
+    new = object.__new__(type(record))
+    new.__dict__.update(record.__dict__, **changes)
+    return new
+
+
 @dataclass(frozen=True)
 class Recipient:
     """One member of a Mailjet contact list (listrecipient joined with its contact)."""

@@ -78,6 +78,7 @@ from .records import (
     PushContact,
     Recipient,
     Signup,
+    evolve,
 )
 
 __all__ = [
@@ -395,6 +396,7 @@ def _run(
         if not _take_results(store, plan, report, confirmed_states, batches, results):
             return
         after = _after_run(participants, plan, confirmed_states, created)
+        known_after = None
         if known_empty:
             # A list this run created holds exactly what Mailjet just confirmed; only the
             # account-wide exclusion flag has to be asked. A wrong guess (a job applied in
@@ -412,7 +414,7 @@ def _run(
         if overview is not None and overview.excluded_emails is not None:
             # The run knows every excluded address of the account, and reconcile flagged
             # each participant with it: no need to ask the list.
-            excluded = len(_ErpKnowledge(after).excluded)
+            excluded = len((known_after or _ErpKnowledge(after)).excluded)
         else:
             excluded = mailjet.count_excluded(list_id)
             _refresh_exclusions(mailjet, list_id, store, excluded, after)
@@ -533,7 +535,7 @@ def _after_run(
         synced = confirmed.get(p.key, p.synced_state)
         excluded = plan.exclusions.get(p.key, p.excluded)
         if synced != p.synced_state or excluded != p.excluded:
-            p = replace(p, synced_state=synced, excluded=excluded)
+            p = evolve(p, synced_state=synced, excluded=excluded)
         after.append(p)
     for n in plan.new_participants:
         if n.email in created:
