@@ -94,8 +94,8 @@ class OdooParticipantStore:
 
     def _properties(self):
         """Participant id → its contact property values (Mailjet name → typed value),
-        from the interface's property map; empty when the interface maps none. One query
-        for the whole list: the participant's employee (its company, its work contact's
+        from the interface's property map; empty when the interface maps none. Read for
+        the whole list at once: the participant's employee (its company, its work contact's
         language) or else its partner (its company or commercial company, else its parent),
         else the participant itself."""
         interface = self.campaign.sudo().mailjet_interface_id
@@ -109,39 +109,54 @@ class OdooParticipantStore:
         )
         self.env["hr.employee"].flush_model(["name", "company_id", "work_contact_id"])
         self.env["res.company"].flush_model(["name"])
+        # Three queries, each through a primary key: joined in one, PostgreSQL would read
+        # the whole partner table (twice) for every list (90 ms with 100,000 partners).
         self.env.cr.execute(
             SQL(
-                """SELECT p.id,
-                          CASE WHEN e.id IS NOT NULL THEN coalesce(e.name, '')
-                               WHEN r.id IS NOT NULL THEN coalesce(r.name, '')
-                               ELSE coalesce(p.name, '') END,
-                          CASE WHEN e.id IS NOT NULL THEN coalesce(ec.name, '')
-                               WHEN r.id IS NOT NULL THEN coalesce(
-                                   nullif(CASE WHEN r.is_company THEN r.name
-                                               ELSE r.commercial_company_name END, ''),
-                                   rp.name, '')
-                               ELSE '' END,
-                          CASE WHEN e.id IS NOT NULL THEN coalesce(ew.lang, '')
-                               WHEN r.id IS NOT NULL THEN coalesce(r.lang, '')
-                               ELSE '' END,
-                          p.email, p.number, p.email_normalized
-                     FROM ems_campaign_participant p
-                LEFT JOIN hr_employee e ON e.id = p.employee_id
-                LEFT JOIN res_company ec ON ec.id = e.company_id
-                LEFT JOIN res_partner ew ON ew.id = e.work_contact_id
-                LEFT JOIN res_partner r ON r.id = p.partner_id
-                LEFT JOIN res_partner rp ON rp.id = r.parent_id
-                    WHERE p.campaign_id = %(campaign)s AND p.mailjet_erased IS NOT TRUE""",
+                """SELECT id, partner_id, employee_id, coalesce(name, ''), email, number,
+                          email_normalized
+                     FROM ems_campaign_participant
+                    WHERE campaign_id = %(campaign)s AND mailjet_erased IS NOT TRUE""",
                 campaign=self.campaign.id,
             )
         )
+        rows = self.env.cr.fetchall()
+        partners = self._rows_by_id(
+            """SELECT r.id, coalesce(r.name, ''),
+                      coalesce(nullif(CASE WHEN r.is_company THEN r.name
+                                           ELSE r.commercial_company_name END, ''),
+                               rp.name, ''),
+                      coalesce(r.lang, '')
+                 FROM res_partner r
+            LEFT JOIN res_partner rp ON rp.id = r.parent_id
+                WHERE r.id = ANY(%(ids)s)""",
+            {row[1] for row in rows if row[1]},
+        )
+        employees = self._rows_by_id(
+            """SELECT e.id, coalesce(e.name, ''), coalesce(ec.name, ''), coalesce(ew.lang, '')
+                 FROM hr_employee e
+            LEFT JOIN res_company ec ON ec.id = e.company_id
+            LEFT JOIN res_partner ew ON ew.id = e.work_contact_id
+                WHERE e.id = ANY(%(ids)s)""",
+            {row[2] for row in rows if row[2]},
+        )
         result = {}
-        for pid, *values in self.env.cr.fetchall():
-            sources = property_sources(*values, title)
+        for pid, partner_id, employee_id, own_name, *address in rows:
+            # the employee, else the partner, else the participant itself
+            person = employees.get(employee_id) or partners.get(partner_id)
+            name, company, lang = person or (own_name, "", "")
+            sources = property_sources(name, company, lang, *address, title)
             result[pid] = {
                 prop: _typed(sources.get(source), kind) for prop, kind, source in mapping
             }
         return result
+
+    def _rows_by_id(self, query, ids):
+        """id → the rest of the row, for the records with these ids (one query)."""
+        if not ids:
+            return {}
+        self.env.cr.execute(SQL(query, ids=list(ids)))
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
     def set_property_fingerprints(self, fingerprints, confirmed=True):
         """Remember the fingerprints of the property values Mailjet holds, with one
