@@ -440,27 +440,43 @@ class OdooParticipantStore:
 
     def _propagate(self, field_name, keys):
         """Exclusions and contact ids also show on the linked partner or employee: one
-        UPDATE per table (the fields are plain, nothing is computed from them)."""
+        read of the participants' values, then one UPDATE per table through its primary
+        key, of the records whose value differs (the fields are plain, nothing is
+        computed from them). Joined in one statement, PostgreSQL would read the whole
+        partner table for every list."""
         keys = list(keys)
         if not keys:
             return
+        sql_type = "boolean" if field_name == "mailjet_excluded" else "varchar"
         for target, model_name in (("partner_id", "res.partner"), ("employee_id", "hr.employee")):
+            self.env.cr.execute(
+                SQL(
+                    """SELECT %(link)s, %(column)s FROM ems_campaign_participant
+                        WHERE id = ANY(%(keys)s) AND %(link)s IS NOT NULL ORDER BY id""",
+                    column=SQL.identifier(field_name),
+                    link=SQL.identifier(target),
+                    keys=keys,
+                )
+            )
+            values = dict(self.env.cr.fetchall())
+            if not values:
+                continue
             model = self.env[model_name].sudo()
             model.flush_model([field_name])
             self.env.cr.execute(
                 SQL(
                     """UPDATE %(table)s r
-                          SET %(column)s = p.%(column)s, write_uid = %(uid)s,
+                          SET %(column)s = v.value::%(type)s, write_uid = %(uid)s,
                               write_date = now() at time zone 'UTC'
-                         FROM ems_campaign_participant p
-                        WHERE p.id = ANY(%(keys)s) AND p.%(link)s = r.id
-                          AND r.%(column)s IS DISTINCT FROM p.%(column)s
+                         FROM unnest(%(ids)s::int[], %(values)s::text[]) AS v(id, value)
+                        WHERE r.id = v.id AND r.%(column)s IS DISTINCT FROM v.value::%(type)s
                     RETURNING r.id""",
                     table=SQL.identifier(model._table),
                     column=SQL.identifier(field_name),
-                    link=SQL.identifier(target),
+                    type=SQL(sql_type),
                     uid=self.env.uid,
-                    keys=keys,
+                    ids=list(values),
+                    values=[None if v is None else str(v) for v in values.values()],
                 )
             )
             changed = [r[0] for r in self.env.cr.fetchall()]
