@@ -322,6 +322,24 @@ class TestParticipant(EmsMailjetCase):
         self.assertFalse(person.exists())
 
 
+@tagged("post_install", "-at_install", "ems_mailjet")
+class TestParticipantTable(EmsMailjetCase):
+    def _fillfactor(self):
+        self.env.cr.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'ems_campaign_participant'::regclass"
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_rows_leave_room_to_be_rewritten_in_place_by_the_nightly_sync(self):
+        """Half of each page stays free, so the sync's writes of thousands of rows are
+        in-place (HOT) updates instead of new entries in every index; set again when the
+        module is updated (an admin's own setting is replaced, not duplicated)."""
+        self.assertEqual(self._fillfactor(), ["fillfactor=50"])
+        self.env.cr.execute("ALTER TABLE ems_campaign_participant SET (fillfactor = 90)")
+        self.env["ems.campaign.participant"].init()
+        self.assertEqual(self._fillfactor(), ["fillfactor=50"])
+
+
 MIGRATION = "ems_mailjet/migrations/18.0.1.1.0/post-migrate.py"
 MIGRATION_MODULE = "ems_mailjet_migration_18_0_1_1_0"
 
