@@ -1,12 +1,13 @@
 """A campaign's sync between its start and its finish (not a model).
 
 A run starts the lists one after the other (``utm.campaign._mailjet_sync_start``: pull,
-apply to the ERP, submit the jobs) and polls the jobs of several lists together
-(``finish_campaign_syncs``), so that they share their waits; then each campaign is
+apply to the ERP, submit the jobs) and polls the jobs of several lists together, so that
+they share their waits: once right away (``poll_campaign_syncs``), then, after the next
+lists were started, to their end (``finish_campaign_syncs``); then each campaign is
 finished (``utm.campaign._mailjet_sync_finish``).
 """
 
-from ..services.sync import PendingList, finish_lists
+from ..services.sync import PendingList, finish_lists, poll_lists_once
 
 
 class CampaignSync:
@@ -21,6 +22,7 @@ class CampaignSync:
         self.values = values  # for the campaign, written with the outcome
         self.lost_list = lost_list
         self.claim = None  # the run's claim on the list (an ``ExitStack``), if any
+        self.polled = False  # its jobs were polled once (``poll_campaign_syncs``)
 
     @property
     def pending(self):
@@ -36,6 +38,14 @@ class CampaignSync:
         """The run stops before this list is finished: keep what its start learnt (the
         list, the checkpoint); its jobs are confirmed by the next run."""
         self.campaign.write(self.values)
+
+
+def poll_campaign_syncs(gateway, syncs):
+    """Poll the jobs of these campaigns' lists once now: the lists the run starts before
+    it finishes them are their first wait."""
+    poll_lists_once(gateway, [s.started for s in syncs if s.pending])
+    for sync in syncs:
+        sync.polled = True
 
 
 def finish_campaign_syncs(run, gateway, syncs):

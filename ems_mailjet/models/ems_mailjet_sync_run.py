@@ -8,7 +8,7 @@ from odoo.tools import SQL
 
 from ..services.errors import MailjetError
 from .advisory_lock import try_advisory_lock
-from .campaign_sync import finish_campaign_syncs
+from .campaign_sync import finish_campaign_syncs, poll_campaign_syncs
 
 _logger = logging.getLogger(__name__)
 
@@ -17,9 +17,10 @@ _logger = logging.getLogger(__name__)
 # "EMSM", per interface: a single run holds it alone (a second one is skipped); the
 # parallel workers of a night share it (so a manual run waits for the next cron wake-up).
 _LOCK_CLASS = 0x454D534D
-# Lists started before their jobs are polled together: one wait per wave, not per list.
-# Each started list keeps its participants in memory (and its claim) until it is finished.
-WAVE = 20
+# Lists started before their jobs are polled together: one wait per wave, not per list,
+# served while the next wave is started. Each started list keeps its participants in
+# memory (and its claim) until it is finished: two waves at most.
+WAVE = 10
 # "EMSS", per interface: what must not run twice at once (ensuring the lists in Mailjet,
 # the webhook check, writing the interface); a worker waits for another's.
 _SETUP_LOCK = 0x454D5353
@@ -283,7 +284,9 @@ class EmsMailjetSyncRun(models.Model):
         """Claim and start the lists one after the other and finish them in waves: the
         jobs of a wave's lists are polled together, so they share their waits. The first
         list is finished on its own (a problem shows before more lists are started), then
-        each wave is twice the last, up to ``WAVE`` lists. A list held by another worker is
+        each wave is twice the last, up to ``WAVE`` lists; a wave's jobs are polled once
+        when it is full and finished when the next one is: the next wave's starts are
+        their wait. A list held by another worker is
         skipped and tried once more at the end; one that a nightly run of tonight (since
         ``since``) synchronised already is left alone. Commits after each start and each
         finish when ``commit``. Returns "partial" when the window ended, else None."""
@@ -326,8 +329,14 @@ class EmsMailjetSyncRun(models.Model):
                     else:
                         sync.claim = claim
                         wave.append(sync)
-                    if sum(1 for s in wave if s.pending) >= size:
-                        self._finish_syncs(gateway, wave, commit)
+                    if sum(1 for s in wave if s.pending and not s.polled) >= size:
+                        if size == 1:
+                            self._finish_syncs(gateway, wave, commit)
+                        else:
+                            # the last wave's jobs were polled once when this wave began:
+                            # starting this wave was their wait
+                            self._finish_syncs(gateway, wave, commit, polled=True)
+                            poll_campaign_syncs(gateway, wave)
                         size = min(WAVE, size * 2)
                 done += 1
                 cron._notify_progress(done=done, remaining=len(campaigns) - done)
@@ -375,11 +384,16 @@ class EmsMailjetSyncRun(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return sync
 
-    def _finish_syncs(self, gateway, wave, commit):
+    def _finish_syncs(self, gateway, wave, commit, polled=False):
         """Poll the submitted jobs of the started lists in ``wave`` together, finish each
-        campaign (committed one by one when ``commit``) and release its claim; empties
-        ``wave`` as they are finished."""
-        for sync in finish_campaign_syncs(self, gateway, list(wave)):
+        campaign (committed one by one when ``commit``) and release its claim; takes them
+        out of ``wave`` as they are finished. ``polled``: only those polled once before
+        (``poll_campaign_syncs``). Without it, all: those polled before first."""
+        if not polled and any(s.polled for s in wave):
+            self._finish_syncs(gateway, wave, commit, polled=True)
+        for sync in finish_campaign_syncs(
+            self, gateway, [s for s in wave if s.polled or not polled]
+        ):
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             sync.release()

@@ -234,6 +234,9 @@ class Submission:
     results: list[PushResult]
     jobs: list[tuple[int, list[PushContact], PushResult]] = field(default_factory=list)
     calls: int = 0  # the calls made for this list's jobs (its share of the polls included)
+    # After ``poll_once``: each job as read then, and when (``time.monotonic``).
+    last: dict[int, dict] = field(default_factory=dict)
+    polled_at: float | None = None
 
 
 def _share_calls(submissions: Sequence[Submission], calls: int) -> None:
@@ -718,22 +721,56 @@ class MailjetGateway:
         submission.calls = self.calls - calls_before
         return submission
 
+    def poll_once(self, submissions: Sequence[Submission]) -> None:
+        """The first round of ``settle_many``'s polls, now: the caller does other work
+        (starts more lists) before it settles them, and that work is their first wait.
+        Mailjet trouble here is left for ``settle_many`` to meet and report."""
+        calls_before = self.calls
+        for sub in submissions:
+            for job_id, _chunk, _result in sub.jobs:
+                what = Op("job_state", {"job_id": job_id})
+                try:
+                    sub.last[job_id] = self._first(
+                        self._get(
+                            "contactslist_managemanycontacts",
+                            what,
+                            id=sub.list_id,
+                            action_id=job_id,
+                        )
+                    )
+                except MailjetUnavailable:
+                    _share_calls(submissions, self.calls - calls_before)
+                    return
+            sub.polled_at = time.monotonic()
+        _share_calls(submissions, self.calls - calls_before)
+
     def settle_many(self, submissions: Sequence[Submission]) -> list[list[PushResult]]:
         """Poll the jobs of every submission together (one wait between rounds, sized to
         all their contacts), then read each job's outcome; the results of each
-        submission, in order. Calls are counted into each submission's ``calls``."""
+        submission, in order. Calls are counted into each submission's ``calls``. When
+        ``poll_once`` polled them all before, that was the first round: only what is
+        left of its wait is waited."""
         last: dict[int, dict] = {}
+        for sub in submissions:
+            last.update(sub.last)
         jobs = [
             (sub, job_id, chunk, result)
             for sub in submissions
             for job_id, chunk, result in sub.jobs
         ]
-        polled = [(sub.list_id, job_id) for sub, job_id, _chunk, _result in jobs]
+        polled = [
+            (sub.list_id, job_id)
+            for sub, job_id, _chunk, _result in jobs
+            if _job_status(last.get(job_id, {})) not in _FINAL_JOB_STATES
+        ]
+        primed = [sub.polled_at for sub in submissions if sub.jobs]
+        primed_at = max(primed) if primed and None not in primed else None
         calls_before = self.calls
         interrupted: MailjetUnavailable | None = None
         try:
             first_wait = self.polling.first_wait(sum(len(chunk) for _s, _j, chunk, _r in jobs))
-            self._poll_jobs(polled, last, first_wait)
+            if polled:
+                self._poll_jobs(polled, last, first_wait, primed_at)
         except MailjetUnavailable as exc:
             # What was read final still counts; the rest is sent again next run.
             interrupted = exc
@@ -882,14 +919,23 @@ class MailjetGateway:
         jobs: Sequence[tuple[int, int]],
         last: dict[int, dict],
         first_wait: float | None = None,
+        primed_at: float | None = None,
     ) -> None:
         """Poll the jobs (``(list id, job id)``) in turn until each is final (or the polling
         policy gives up): one wait between rounds, whatever the number of jobs. ``last``
-        receives each job as last read (also when a ``MailjetUnavailable`` stops it)."""
+        receives each job as last read (also when a ``MailjetUnavailable`` stops it).
+        ``primed_at``: when they were polled the first time (``poll_once``); this goes
+        on with the second round, after what is left of the first wait."""
         polling = self.polling
         pending = list(jobs)
-        started = time.monotonic()
-        for attempt in range(1, polling.max_polls + 1):
+        wait = polling.initial_wait if first_wait is None else first_wait
+        started, first = time.monotonic(), 1
+        if primed_at is not None:
+            started, first = primed_at, 2
+            left = min(polling.max_wait, wait) - (time.monotonic() - primed_at)
+            if left > 0:
+                self._sleep(left)
+        for attempt in range(first, polling.max_polls + 1):
             still = []
             for list_id, job_id in pending:
                 last[job_id] = self._first(
@@ -906,7 +952,6 @@ class MailjetGateway:
             if not pending or time.monotonic() - started >= polling.timeout:
                 return
             if attempt < polling.max_polls:
-                wait = polling.initial_wait if first_wait is None else first_wait
                 self._sleep(min(polling.max_wait, wait * 2 ** (attempt - 1)))
 
     def _job_contact_errors(self, job_id: int, summary: str, job: dict) -> dict[str, str] | None:

@@ -89,6 +89,7 @@ __all__ = [
     "PendingList",
     "RunReport",
     "finish_lists",
+    "poll_lists_once",
     "plan_list",
     "pull",
     "start_list",
@@ -309,6 +310,17 @@ def start_list(
         report.api_calls = mailjet.calls - calls_before
         report.duration = time.monotonic() - started
     return pending or report
+
+
+def poll_lists_once(mailjet: MailjetPort, pending: Sequence[PendingList]) -> None:
+    """Poll the submitted jobs of these lists once now (``gateway.poll_once``), so that
+    what the caller does before ``finish_lists`` serves as their first wait."""
+    if not pending or not hasattr(mailjet, "poll_once"):
+        return
+    before = [p.submission.calls for p in pending]
+    mailjet.poll_once([p.submission for p in pending])
+    for p, calls in zip(pending, before, strict=True):
+        p.report.api_calls += p.submission.calls - calls
 
 
 def finish_lists(mailjet: MailjetPort, pending: Sequence[PendingList]) -> list[RunReport]:

@@ -89,7 +89,9 @@ class TestQuietNight(MailjetSandboxCase):
     def test_D3_after_the_first_list_the_jobs_of_several_lists_are_polled_together(self):
         """The first list is finished on its own; the next two are both started (their
         changes sent) before their jobs are polled together, and so on in waves twice as
-        large. Every list ends as if it had been synced alone."""
+        large. A wave's jobs are polled once when it is full and to their end after the
+        next lists were started, which were their wait: no call more than polling each
+        wave at once. Every list ends as if it had been synced alone."""
         titles = ("Alpha letter", "Beta letter", "Gamma letter", "Delta letter")
         campaigns = [self._campaign(title, 12) for title in titles]
         before = self.sandbox.calls()["total"]
@@ -110,7 +112,11 @@ class TestQuietNight(MailjetSandboxCase):
         self.assertLess(first_poll[1], wave_submit[0], "the first list is finished first")
         self.assertLess(first_submit[1], first_poll[0])
         self.assertLess(wave_submit[1], wave_poll[0], "both lists sent before either is polled")
-        self.assertLess(wave_poll[1], span(lists[3:], "submit")[0])
+        next_submit = span(lists[3:], "submit")
+        self.assertLess(wave_poll[0], next_submit[0], "the wave is polled once first")
+        self.assertGreater(wave_poll[1], next_submit[1], "and to its end after the next")
+        wave_jobs = [k for lid, k in jobs if lid in lists[1:3]]
+        self.assertEqual(wave_jobs.count("poll"), 2 * wave_jobs.count("submit"))
         self.assertEqual((run.state, run.errors), ("done", 0), run.log)
         for campaign in campaigns:
             members = self.mailjet_list(campaign)
