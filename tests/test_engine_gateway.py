@@ -218,6 +218,29 @@ def test_D3_the_first_poll_of_a_job_comes_sooner_the_fewer_its_contacts(
     assert waits == pytest.approx([first, 2 * first])
 
 
+def test_D3_jobs_polled_once_before_are_settled_after_what_is_left_of_the_wait(
+    sandbox, list_id, monkeypatch
+):
+    """``poll_once`` is the first round: ``settle_many`` goes on with the second after
+    what is left of the first wait (nothing, when the caller worked that long), then
+    doubles as before; each job is polled no more often than by ``settle_many`` alone."""
+    sandbox.control("POST", "config", {"job_polls": 2})
+    clock = [1000.0]
+    monkeypatch.setattr("ems_mailjet.services.gateway.time.monotonic", lambda: clock[0])
+    waits = []
+    with make_gateway(sandbox, sleep=waits.append) as gw:
+        submission = gw.submit_many(list_id, [(ADD, contacts(20))])
+        before = calls_by(sandbox, f"GET {MMC}")
+        gw.poll_once([submission])
+        assert calls_by(sandbox, f"GET {MMC}") == before + 1
+        clock[0] += 0.04  # the caller's work: less than the first wait (0.1 s)
+        [[result]] = gw.settle_many([submission])
+    assert len(result.succeeded) == 20
+    assert waits == pytest.approx([0.06, 0.2])
+    assert calls_by(sandbox, f"GET {MMC}") == before + 3  # Allocated, Importing, Completed
+    assert submission.calls == 1 + 3  # the POST and its polls
+
+
 # ------------------------------------------------------------------ retries
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_transient_status_is_retried_with_backoff(sandbox, status):
