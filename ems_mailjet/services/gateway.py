@@ -533,11 +533,13 @@ class MailjetGateway:
     def contact_ids_by_email(self) -> dict[str, int]:
         """``contact_emails`` the other way round: normalised address → contact id."""
         if self._contact_ids is None:
-            self._contact_ids = {
-                normalize_email(email): contact_id
-                for contact_id, email in self.contact_emails().items()
-                if email
-            }
+            ids = {}
+            for contact_id, email in self.contact_emails().items():
+                if email:
+                    key = normalize_email(email)
+                    # the address itself when it is normal already: one string, not two
+                    ids[email if key == email else key] = contact_id
+            self._contact_ids = ids
         return self._contact_ids
 
     def all_signups(self, since: Any = None) -> dict[int, list[Signup]]:
