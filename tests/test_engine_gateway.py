@@ -241,6 +241,25 @@ def test_D3_jobs_polled_once_before_are_settled_after_what_is_left_of_the_wait(
     assert submission.calls == 1 + 3  # the POST and its polls
 
 
+@pytest.mark.parametrize("status", [404, 503])
+def test_trouble_in_the_first_poll_round_is_met_and_reported_when_settling(
+    sandbox, list_id, status
+):
+    """A refused or unanswered first poll does not stop the run between two lists: the
+    jobs are polled again when they are settled, and what Mailjet did is known then."""
+    with make_gateway(sandbox, sleep=lambda _s: None) as gw:
+        submission = gw.submit_many(list_id, [(ADD, contacts(3))])
+        # a 404 once; a 503 as often as the gateway tries one call
+        count = gw.retry.attempts if status == 503 else 1
+        sandbox.fault(
+            kind="status", status=status, path="managemanycontacts", method="GET", count=count
+        )
+        gw.poll_once([submission])
+        assert submission.polled_at is None
+        [[result]] = gw.settle_many([submission])
+    assert len(result.succeeded) == 3 and result.interrupted is None
+
+
 # ------------------------------------------------------------------ retries
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_transient_status_is_retried_with_backoff(sandbox, status):

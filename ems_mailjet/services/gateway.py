@@ -726,7 +726,8 @@ class MailjetGateway:
     def poll_once(self, submissions: Sequence[Submission]) -> None:
         """The first round of ``settle_many``'s polls, now: the caller does other work
         (starts more lists) before it settles them, and that work is their first wait.
-        Mailjet trouble here is left for ``settle_many`` to meet and report."""
+        Mailjet trouble here (but refused credentials) is left for ``settle_many`` to
+        meet and report."""
         calls_before = self.calls
         for sub in submissions:
             for job_id, _chunk, _result in sub.jobs:
@@ -740,7 +741,8 @@ class MailjetGateway:
                             action_id=job_id,
                         )
                     )
-                except MailjetUnavailable:
+                except (MailjetUnavailable, MailjetRequestRejected):
+                    # settle_many polls again and reports it (a list may have gone)
                     _share_calls(submissions, self.calls - calls_before)
                     return
             sub.polled_at = time.monotonic()
