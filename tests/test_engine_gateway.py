@@ -452,3 +452,19 @@ def test_a_job_that_applied_nothing_is_reported_and_sent_again(sandbox, list_id)
         result = gw.push(list_id, UNSUB, contacts(4))
     assert [n.code for n in result.job_errors] == ["job_failed"]
     assert not result.succeeded and not result.failed
+
+
+def test_the_read_of_every_contact_keeps_the_names_of_the_nights_signups_only(sandbox, list_id):
+    """The run's read of every contact names the widget signups read before it; it keeps
+    no other name (a million of them would be memory for nothing): asked for one, it says
+    it does not know, and the engine reads that contact."""
+    sandbox.signup(list_id, "fritz@example.com", "Fritz Faller")
+    with make_gateway(sandbox) as gw:
+        gw.push(list_id, ADD, contacts(3))
+        [fritz] = gw.all_signups()[list_id]
+        emails = gw.contact_emails()
+        assert len(emails) == 4
+        assert gw.contact_name_if_read(fritz.contact_id) == "Fritz Faller"
+        other = next(cid for cid, email in emails.items() if email == "user1@example.com")
+        assert gw.contact_name_if_read(other) is None
+        assert gw.contact(other).name == "User 1"

@@ -295,6 +295,10 @@ class MailjetGateway:
         self._contact_emails: dict[int, str] | None = None
         self._contact_ids: dict[str, int] | None = None
         self._contact_names: dict[int, str] = {}
+        # Contacts of the widget signups read so far: the only names the run may need
+        # from its read of every contact, so the only ones that read keeps.
+        self._signup_contacts: set[int] = set()
+        self._names_kept: frozenset[int] = frozenset()
         self.single_contact_reads = 0  # ``contact`` calls this run (one id each)
         self._contact_count: int | None = None
 
@@ -499,7 +503,11 @@ class MailjetGateway:
         if since not in (None, ""):
             filters["MinConfirmAt"] = since
         rows = self._pages("contactslistsignup", Op("signups", {"list_id": list_id}), filters)
-        return [_signup(row) for row in rows]
+        return self._noted([_signup(row) for row in rows])
+
+    def _noted(self, signups: list[Signup]) -> list[Signup]:
+        self._signup_contacts.update(s.contact_id for s in signups if s.contact_id)
+        return signups
 
     def count_contacts(self) -> int:
         """Contacts of the whole account (one countOnly call, once per gateway)."""
@@ -511,19 +519,23 @@ class MailjetGateway:
         """Contact id → address of every contact of the account, read once per gateway
         (pages of 1,000): cheaper than one call per contact when many are unknown."""
         if self._contact_emails is None:
-            emails, names = {}, {}
+            emails, names, wanted = {}, {}, frozenset(self._signup_contacts)
             for row in self._pages("contact", Op("contact_emails")):
                 contact_id = int(row["ID"])
                 emails[contact_id] = str(row.get("Email") or "")
-                if row.get("Name"):
+                if row.get("Name") and contact_id in wanted:
                     names[contact_id] = str(row["Name"])
             self._contact_emails, self._contact_names = emails, names
+            self._names_kept = wanted
         return self._contact_emails
 
     def contact_name_if_read(self, contact_id: int) -> str | None:
         """The contact's name from the run's read of every contact (``contact_emails``),
-        "" when it has none; None when that read was not made or does not know the id."""
+        "" when it has none; None when that read was not made, does not know the id, or
+        kept no name for it (it keeps those of the signups read before it)."""
         if self._contact_emails is None or contact_id not in self._contact_emails:
+            return None
+        if contact_id not in self._names_kept:
             return None
         return self._contact_names.get(contact_id, "")
 
@@ -553,6 +565,7 @@ class MailjetGateway:
             list_id = _int_or_none(row.get("ListID") or row.get("ContactsList"))
             if list_id is not None:
                 by_list.setdefault(list_id, []).append(_signup(row))
+        self._noted([signup for rows in by_list.values() for signup in rows])
         return by_list
 
     def find_contact(self, email: str) -> ContactRow | None:
