@@ -286,10 +286,10 @@ class EmsMailjetSyncRun(models.Model):
         list is finished on its own (a problem shows before more lists are started), then
         each wave is twice the last, up to ``WAVE`` lists; a wave's jobs are polled once
         when it is full and finished when the next one is: the next wave's starts are
-        their wait. A list held by another worker is
-        skipped and tried once more at the end; one that a nightly run of tonight (since
-        ``since``) synchronised already is left alone. Commits after each start and each
-        finish when ``commit``. Returns "partial" when the window ended, else None."""
+        their wait. A list held by another worker is skipped and tried once more at the
+        end; one that a nightly run of tonight (since ``since``) synchronised already is
+        left alone. Commits after each start and each finish when ``commit``. Returns
+        "partial" when the window ended, else None."""
         wave = []  # started lists (and their claims) whose jobs wait to be polled
         try:
             return self._sync_in_waves(
@@ -333,8 +333,8 @@ class EmsMailjetSyncRun(models.Model):
                         if size == 1:
                             self._finish_syncs(gateway, wave, commit)
                         else:
-                            # the last wave's jobs were polled once when this wave began:
-                            # starting this wave was their wait
+                            # the previous wave's jobs were polled once when it was
+                            # full: starting this wave was their wait
                             self._finish_syncs(gateway, wave, commit, polled=True)
                             poll_campaign_syncs(gateway, wave)
                         size = min(WAVE, size * 2)

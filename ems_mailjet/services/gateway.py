@@ -1143,7 +1143,7 @@ def _operation_key() -> dict[str, str]:
     """The ``Idempotency-Key`` of one operation, the same for each of its retries.
 
     mailjet-rest would otherwise send a SHA-256 of the whole payload, computed with a
-    deep copy of it on every attempt (about 2 s of a 100,000-contact initial sync), and
+    deep copy of it on every attempt (1.8 s of a profiled 100,000-contact initial sync), and
     two different operations with the same payload (a push sent again on a later night)
     would share a key: were Mailjet ever to honour the header, it would drop the second.
     Mailjet documents no such header, so today it is ignored either way."""
