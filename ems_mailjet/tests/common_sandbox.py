@@ -40,6 +40,13 @@ class MailjetSandboxCase(EmsMailjetCase):
         self.sandbox.reset()
 
     # helpers ---------------------------------------------------------------
+    @classmethod
+    def newsletter(cls, title):
+        """A newsletter campaign synchronised through the sandbox's interface."""
+        return cls.env["utm.campaign"].create(
+            {"title": title, "mailjet_newsletter": True, "mailjet_interface_id": cls.interface.id}
+        )
+
     def sync(self):
         run = self.interface._sync_now()
         self.env.invalidate_all()

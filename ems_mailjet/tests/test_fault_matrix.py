@@ -432,13 +432,7 @@ class TestFaultMatrix(MailjetSandboxCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.second = cls.env["utm.campaign"].create(
-            {
-                "title": "Second list",
-                "mailjet_newsletter": True,
-                "mailjet_interface_id": cls.interface.id,
-            }
-        )
+        cls.second = cls.newsletter("Second list")
         cls.gateway_options = dict(FAST)
         interface_class = type(cls.env["ems.interface"])
         cls.startClassPatcher(

@@ -16,9 +16,7 @@ from .common_sandbox import MailjetSandboxCase
 @tagged("post_install", "-at_install")
 class TestQuietNight(MailjetSandboxCase):
     def _campaign(self, title, size):
-        campaign = self.env["utm.campaign"].create(
-            {"title": title, "mailjet_newsletter": True, "mailjet_interface_id": self.interface.id}
-        )
+        campaign = self.newsletter(title)
         self.env["ems.campaign.participant"].create(
             [
                 {

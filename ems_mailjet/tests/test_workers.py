@@ -23,13 +23,7 @@ class TestWorkers(MailjetSandboxCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.second = cls.env["utm.campaign"].create(
-            {
-                "title": "Second list",
-                "mailjet_newsletter": True,
-                "mailjet_interface_id": cls.interface.id,
-            }
-        )
+        cls.second = cls.newsletter("Second list")
 
     def setUp(self):
         super().setUp()
