@@ -549,17 +549,24 @@ def sync(args) -> dict:
             "rss_before_sync_mb": round(rss_before, 1),
             "sql_queries": queries,
             "state": run.state,
-            "api_calls_engine": run.api_calls,
-            "lists_total": run.lists_total,
-            "lists_done": run.lists_done,
-            "pushed": run.pushed,
-            "unsubscribed_in_mailjet": run.unsubscribed_in_mailjet,
-            "declined_from_mailjet": run.declined_from_mailjet,
-            "new_signups": run.new_signups,
-            "errors": run.errors,
-            "log": run.log or "",
+            **_run_counts(run),
             **summary,
         }
+
+
+def _run_counts(run) -> dict:
+    """What a sync run (``ems.mailjet.sync.run``) counted, as the bench reports it."""
+    return {
+        "api_calls_engine": run.api_calls,
+        "lists_total": run.lists_total,
+        "lists_done": run.lists_done,
+        "pushed": run.pushed,
+        "unsubscribed_in_mailjet": run.unsubscribed_in_mailjet,
+        "declined_from_mailjet": run.declined_from_mailjet,
+        "new_signups": run.new_signups,
+        "errors": run.errors,
+        "log": run.log or "",
+    }
 
 
 def _summary(cr, mark) -> dict:
@@ -655,17 +662,9 @@ def worker(args) -> dict:
             "sql_queries": odoo.sql_db.sql_counter - queries_before,
             "run_id": run.id,
             "state": run.state or "none",
-            "lists_total": run.lists_total,
-            "lists_done": run.lists_done,
             "lists_elsewhere": run.lists_elsewhere,
             "campaign_ids": run.campaign_ids.ids,
-            "api_calls_engine": run.api_calls,
-            "pushed": run.pushed,
-            "unsubscribed_in_mailjet": run.unsubscribed_in_mailjet,
-            "declined_from_mailjet": run.declined_from_mailjet,
-            "new_signups": run.new_signups,
-            "errors": run.errors,
-            "log": run.log or "",
+            **_run_counts(run),
         }
 
 
